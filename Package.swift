@@ -1,0 +1,60 @@
+// swift-tools-version:6.1
+// The real-time polyphonic music transcriber: package layout.
+// Public products first, then the C system libraries they stand on, then the tests.
+// Arrows point one way (see README "Architecture"):
+//   transcriber -> Transcription -> {LiveCapture, StreamingCQT, Model}
+//   Trainer -> {AudioIO, StreamingCQT, Model};  LiveCapture -> AudioIO
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "transcriber",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "transcriber", targets: ["transcriber"]),
+        .library(name: "StreamingCQT", targets: ["StreamingCQT"]),
+        .library(name: "Model", targets: ["Model"]),
+        .library(name: "LiveCapture", targets: ["LiveCapture"]),
+        .library(name: "Transcription", targets: ["Transcription"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: The program
+        .executableTarget(
+            name: "transcriber",
+            dependencies: [
+                "Transcription", "LiveCapture", "StreamingCQT", "Model", "AudioIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // MARK: Libraries, one job each
+        .target(name: "Transcription",
+                dependencies: ["LiveCapture", "StreamingCQT", "Model"],
+                swiftSettings: swiftSettings),
+        .target(name: "LiveCapture", dependencies: ["CALSA", "AudioIO"], swiftSettings: swiftSettings),
+        .target(name: "AudioIO", dependencies: ["CSndFile", "CSampleRate"], swiftSettings: swiftSettings),
+        .target(name: "StreamingCQT", dependencies: ["CFFTW"], swiftSettings: swiftSettings),
+        .target(name: "Model", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
+
+        // MARK: C libraries from Debian (pkg-config names, apt providers)
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
+
+        // MARK: Tests
+        .testTarget(name: "StreamingCQTTests", dependencies: ["StreamingCQT"], swiftSettings: swiftSettings),
+        .testTarget(name: "ModelTests", dependencies: ["Model"], swiftSettings: swiftSettings),
+        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"], swiftSettings: swiftSettings),
+        .testTarget(name: "LiveCaptureTests", dependencies: ["LiveCapture"], swiftSettings: swiftSettings),
+        .testTarget(name: "TranscriptionTests", dependencies: ["Transcription"], swiftSettings: swiftSettings),
+        .testTarget(name: "TranscriberCLITests", dependencies: ["transcriber"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,2 @@
+// The C header of libsndfile, exposed to Swift as the module CSndFile.
+#include <sndfile.h>

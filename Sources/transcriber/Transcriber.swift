@@ -1,0 +1,11 @@
+// The `transcriber` command line: parses arguments and calls the libraries; no logic of its own.
+import ArgumentParser
+
+@main
+struct Transcriber: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transcriber",
+        abstract: "Real-time polyphonic music transcription: audio in, notes out.",
+        subcommands: [Devices.self]
+    )
+}

@@ -1,0 +1,79 @@
+// Tests of the libsndfile binding and the resampler: files round-trip, bad files say why.
+import Foundation
+import Testing
+@testable import AudioIO
+
+func temporaryDirectory() -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("audioio-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+@Suite struct AudioFileTests {
+    /// Samples on the format's own grid (k / 2^(bits-1)) must come back bit for bit.
+    @Test(arguments: [(AudioFileFormat.wavPCM16, 16, "wav"), (.flacPCM16, 16, "flac"),
+                      (.wavPCM24, 24, "wav"), (.flacPCM24, 24, "flac"), (.wavFloat, 0, "wav")])
+    func roundTripKeepsEverySample(format: AudioFileFormat, bits: Int, ext: String) throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let channels = 2, frames = 5000
+        let full = Float(1 << max(bits - 1, 0))
+        var generator = SystemRandomNumberGenerator()
+        let samples: [Float] = (0..<(frames * channels)).map { i in
+            if i < 4 { return [-1, 0, 1 - 1 / max(full, 2), 0.5][i] }   // the extremes
+            let x = Float.random(in: -1..<1, using: &generator)
+            return bits == 0 ? x : (x * full).rounded() / full
+        }
+        let path = dir.appendingPathComponent("t.\(ext)").path
+        try AudioFile.write(AudioBuffer(samples: samples, sampleRate: 44100, channels: channels), to: path, format: format)
+        let info = try AudioFile.info(path)
+        #expect(info.sampleRate == 44100 && info.channels == channels && info.frames == frames)
+        let back = try AudioFile.read(path)
+        #expect(back.samples == samples)
+        // Nothing but the file itself is left behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["t.\(ext)"])
+    }
+
+    @Test func missingFileSaysSo() {
+        #expect { try AudioFile.read("/nonexistent/x.wav") } throws: { error in
+            "\(error)".contains("no such file")
+        }
+    }
+
+    @Test func nonAudioFileSaysSo() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("notes.wav").path
+        try Data("this is text, not audio\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect { try AudioFile.read(path) } throws: { error in
+            "\(error)".contains("not a recognised audio format")
+        }
+    }
+
+    @Test func writingToAMissingFolderFailsClearly() {
+        let buffer = AudioBuffer(samples: [0, 0.5], sampleRate: 22050, channels: 1)
+        #expect { try AudioFile.write(buffer, to: "/nonexistent/dir/x.wav", format: .wavPCM16) } throws: { error in
+            "\(error)".contains("cannot write audio file '/nonexistent/dir/x.wav'")
+        }
+    }
+
+    @Test func downmixAveragesChannels() {
+        #expect(downmixToMono([1, 0, 0.5, 0.5, -1, 1], channels: 2) == [0.5, 0.5, 0])
+        #expect(downmixToMono([0.25, 0.5], channels: 1) == [0.25, 0.5])
+    }
+
+    @Test func resamplingKeepsPitchAndDuration() throws {
+        let sourceRate = 44100, targetRate = 22050, frequency = 440.0
+        let input = (0..<sourceRate).map { Float(sin(2 * Double.pi * frequency * Double($0) / Double(sourceRate))) }
+        let output = try resample(input, from: sourceRate, to: targetRate)
+        #expect(output.count == targetRate)
+        // Compare with the ideal sine at the new rate, away from the filter's edges.
+        let ideal = (0..<targetRate).map { Float(sin(2 * Double.pi * frequency * Double($0) / Double(targetRate))) }
+        let worst = (1000..<(targetRate - 1000)).map { abs(output[$0] - ideal[$0]) }.max()!
+        #expect(worst < 1e-3, "largest deviation from the ideal sine: \(worst)")
+    }
+
+    @Test func resamplingRejectsNonsenseRates() {
+        #expect(throws: ResamplerError.self) { try resample([0, 1], from: 0, to: 22050) }
+    }
+}

@@ -1,0 +1,55 @@
+// Tests of the OpenBLAS binding: sgemm equals a naive product for every transpose and shape.
+import Testing
+@testable import Model
+
+/// Float32 dot products of length K against Double: error ~ sqrt(K) * eps * |a||b|; 1e-5 of
+/// the largest |C| holds for the K <= 300 used here and catches any layout or stride mistake.
+let sgemmRelativeTolerance: Float = 1e-5
+
+@Suite struct SgemmTests {
+    @Test(arguments: [(Transpose.none, Transpose.none), (.transpose, .none), (.none, .transpose), (.transpose, .transpose)])
+    func matchesNaiveProduct(transA: Transpose, transB: Transpose) {
+        var generator = SplitMix64(seed: 7)
+        for (m, n, k) in [(1, 1, 1), (3, 5, 7), (17, 33, 65), (43, 192, 264), (128, 3, 300)] {
+            let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
+            let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &generator) }
+            let c0 = (0..<(m * n)).map { _ in Float.random(in: -1...1, using: &generator) }
+            let alpha: Float = 0.75, beta: Float = -0.5
+            // Element accessors for the stored layouts.
+            func aAt(_ i: Int, _ p: Int) -> Double { Double(transA == .none ? a[i * k + p] : a[p * m + i]) }
+            func bAt(_ p: Int, _ j: Int) -> Double { Double(transB == .none ? b[p * n + j] : b[j * k + p]) }
+            var expected = [Double](repeating: 0, count: m * n)
+            for i in 0..<m {
+                for j in 0..<n {
+                    var sum = 0.0
+                    for p in 0..<k { sum += aAt(i, p) * bAt(p, j) }
+                    expected[i * n + j] = Double(alpha) * sum + Double(beta) * Double(c0[i * n + j])
+                }
+            }
+            var c = c0
+            sgemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a, b, beta: beta, &c)
+            let scale = expected.map { abs($0) }.max()!
+            let worst = zip(c, expected).map { abs(Double($0) - $1) }.max()!
+            #expect(worst / scale < Double(sgemmRelativeTolerance), "m \(m) n \(n) k \(k): max error \(worst)")
+        }
+    }
+
+    @Test func threadCountIsASetting() {
+        let before = BLASThreads.current
+        BLASThreads.set(1)
+        #expect(BLASThreads.current == 1)
+        BLASThreads.set(before)
+    }
+}
+
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

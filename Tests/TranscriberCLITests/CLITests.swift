@@ -1,0 +1,83 @@
+// Tests of the `transcriber` executable as a user runs it: subcommands, messages, exit codes.
+import Foundation
+import Testing
+
+/// The built `transcriber` binary, next to the test bundle in the build folder.
+func transcriberExecutable() throws -> URL {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent("transcriber")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        directory.deleteLastPathComponent()
+    }
+    struct NotBuilt: Error, CustomStringConvertible {
+        var description: String { "the transcriber executable was not found next to the test bundle; run `swift build` first" }
+    }
+    throw NotBuilt()
+}
+
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs `transcriber` with `arguments`, extra environment variables, and collects its output.
+func runTranscriber(_ arguments: [String], environment: [String: String] = [:]) throws -> RunResult {
+    let process = Process()
+    process.executableURL = try transcriberExecutable()
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return RunResult(status: process.terminationStatus,
+                     stdout: String(decoding: outData, as: UTF8.self),
+                     stderr: String(decoding: errData, as: UTF8.self))
+}
+
+@Suite struct CLITests {
+    @Test func helpListsEverySubcommandWithOneLine() throws {
+        let result = try runTranscriber(["--help"])
+        #expect(result.status == 0)
+        for subcommand in ["devices"] {
+            #expect(result.stdout.contains("  \(subcommand) "), "missing \(subcommand) in:\n\(result.stdout)")
+        }
+    }
+
+    @Test func devicesWithoutAnyCardSaysHowToNameOne() throws {
+        // Only the standard configuration: on a machine with no sound card nothing is hinted.
+        guard !FileManager.default.fileExists(atPath: "/dev/snd") else { return }
+        let result = try runTranscriber(["devices"], environment: ["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("No audio capture device was found"))
+        #expect(result.stderr.contains("--device"))
+        #expect(result.stdout.isEmpty)
+        #expect(!result.stderr.contains("cannot find card"), "libasound's own noise must be silenced")
+    }
+
+    @Test func devicesListsAHintedPCM() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-alsa-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let conf = dir.appendingPathComponent("mic.conf")
+        try """
+            pcm.studio_mic {
+              type file
+              slave.pcm "null"
+              file "/dev/null"
+              infile "/dev/zero"
+              format "raw"
+              hint { show on description "Studio microphone" }
+            }
+            """.write(to: conf, atomically: true, encoding: .utf8)
+        let result = try runTranscriber(["devices"], environment: ["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:" + conf.path])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("studio_mic"))
+        #expect(result.stdout.contains("Studio microphone"))
+    }
+}

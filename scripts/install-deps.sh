@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that building, testing and the demo need. Idempotent: when every
+# package is present it only checks (well under a second). Uses sudo when not root.
+set -euo pipefail
+
+packages=(
+  pkg-config
+  libasound2-dev      # ALSA: live capture, device listing, MIDI port
+  libfftw3-dev        # FFTW: the constant-Q transform
+  libopenblas-dev     # OpenBLAS: the network's matrix products
+  libsndfile1-dev     # libsndfile: reading and writing audio files
+  libsamplerate0-dev  # libsamplerate: resampling to the model rate
+  alsa-utils          # arecord/aplay: checking a capture device by hand
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "error: the Swift toolchain (6.1 or newer) is not on PATH. Install it from swift.org and add its usr/bin to PATH." >&2
+  exit 1
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "Installing Debian packages: ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "error: these packages are missing and I can neither run apt-get as root nor use sudo:" >&2
+  echo "  ${missing[*]}" >&2
+  echo "Ask an administrator to run: apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
