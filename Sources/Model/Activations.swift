@@ -1,0 +1,92 @@
+// Activations: every buffer the forward saves and the backward uses, for one (B, T), allocated
+// once and reused so that a step allocates nothing.
+// Sizes: R = B*T rows, F bins, C channels, k taps, N pooled notes, D width, A = H*Hd attention
+// width, M = mlp hidden width, K notes out. Encoder tensors are channel-major [C, R, F].
+
+final class Activations {
+    let batch: Int, frames: Int
+    /// Whether the backward's scratch was allocated.
+    let trainingReady: Bool
+    var rows: Int { batch * frames }
+
+    // Forward
+    let cols1: UnsafeMutablePointer<Float>      // (k, R*F)    im2col of the input
+    let a1: UnsafeMutablePointer<Float>         // (C, R, F)   conv1 + ReLU
+    let cols2: UnsafeMutablePointer<Float>      // (C*k, R*F)  im2col of a1
+    let a2: UnsafeMutablePointer<Float>         // (C, R, F)   conv2 + ReLU
+    let poolIndex: UnsafeMutablePointer<Int32>  // (R, C*N)    the bin each max came from
+    let pooled: UnsafeMutablePointer<Float>     // (R, C*N)
+    let encoded: UnsafeMutablePointer<Float>    // (R, D)      encoder.proj output, before positions
+    let residual: [UnsafeMutablePointer<Float>] // 2L+1 of (R, D): input, then after attn, after mlp, per block
+    let ln1, ln2: [UnsafeMutablePointer<Float>]             // L of (R, D)
+    let ln1Mean, ln1Rstd, ln2Mean, ln2Rstd: [UnsafeMutablePointer<Float>] // L of (R)
+    let qkv: [UnsafeMutablePointer<Float>]      // L of (R, 3A)
+    let att: [UnsafeMutablePointer<Float>]      // L of (B, H, T, T)
+    let attY: [UnsafeMutablePointer<Float>]     // L of (R, A)
+    let fc1: [UnsafeMutablePointer<Float>]      // L of (R, M)  before GELU
+    let fc1Gelu: [UnsafeMutablePointer<Float>]  // L of (R, M)
+    let lnF: UnsafeMutablePointer<Float>        // (R, D)
+    let lnFMean, lnFRstd: UnsafeMutablePointer<Float> // (R)
+    let dec1, dec1Gelu: UnsafeMutablePointer<Float>   // (R, D)
+    let logits: UnsafeMutablePointer<Float>     // (R, K)
+
+    // Backward scratch
+    let dResidual, dNorm: UnsafeMutablePointer<Float>   // (R, D)
+    let dQKV: UnsafeMutablePointer<Float>               // (R, 3A)
+    let dAttY: UnsafeMutablePointer<Float>              // (R, A)
+    let dScores: UnsafeMutablePointer<Float>            // (T, T)
+    let dHiddenGelu, dHidden: UnsafeMutablePointer<Float> // (R, M)
+    let dLogits: UnsafeMutablePointer<Float>            // (R, K)
+    let dDecGelu, dDec: UnsafeMutablePointer<Float>     // (R, D)
+    let dPooled: UnsafeMutablePointer<Float>            // (R, C*N)
+    let dA2, dA1: UnsafeMutablePointer<Float>           // (C, R, F)
+    let dCols: UnsafeMutablePointer<Float>              // (C*k, R*F)
+
+    private var owned: [UnsafeMutableRawPointer] = []
+
+    init(config: ModelConfig, batch: Int, frames: Int, training: Bool) {
+        self.batch = batch
+        self.frames = frames
+        trainingReady = training
+        let r = batch * frames, f = config.nBins, c = config.channels, k = config.kernelSize
+        let n = config.pooledNotes, d = config.embedDim, a = config.attentionWidth
+        let m = config.hiddenWidth, h = config.nHeads, layers = config.nLayers
+        var owned: [UnsafeMutableRawPointer] = []
+        func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+            p.initialize(repeating: 0, count: max(count, 1))
+            owned.append(UnsafeMutableRawPointer(p))
+            return p
+        }
+        func perLayer(_ count: Int) -> [UnsafeMutablePointer<Float>] { (0..<layers).map { _ in floats(count) } }
+        // Scratch used only by the backward is not allocated for inference.
+        func trainingOnly(_ count: Int) -> UnsafeMutablePointer<Float> { floats(training ? count : 1) }
+
+        cols1 = floats(k * r * f); a1 = floats(c * r * f)
+        cols2 = floats(c * k * r * f); a2 = floats(c * r * f)
+        let indices = UnsafeMutablePointer<Int32>.allocate(capacity: r * c * n)
+        indices.initialize(repeating: 0, count: r * c * n)
+        owned.append(UnsafeMutableRawPointer(indices))
+        poolIndex = indices
+        pooled = floats(r * c * n); encoded = floats(r * d)
+        residual = (0..<(2 * layers + 1)).map { _ in floats(r * d) }
+        ln1 = perLayer(r * d); ln2 = perLayer(r * d)
+        ln1Mean = perLayer(r); ln1Rstd = perLayer(r); ln2Mean = perLayer(r); ln2Rstd = perLayer(r)
+        qkv = perLayer(r * 3 * a); att = perLayer(batch * h * frames * frames); attY = perLayer(r * a)
+        fc1 = perLayer(r * m); fc1Gelu = perLayer(r * m)
+        lnF = floats(r * d); lnFMean = floats(r); lnFRstd = floats(r)
+        dec1 = floats(r * d); dec1Gelu = floats(r * d); logits = floats(r * config.nNotes)
+
+        dResidual = trainingOnly(r * d); dNorm = trainingOnly(r * d)
+        dQKV = trainingOnly(r * 3 * a); dAttY = trainingOnly(r * a); dScores = trainingOnly(frames * frames)
+        dHiddenGelu = trainingOnly(r * m); dHidden = trainingOnly(r * m)
+        dLogits = trainingOnly(r * config.nNotes)
+        dDecGelu = trainingOnly(r * d); dDec = trainingOnly(r * d)
+        dPooled = trainingOnly(r * c * n)
+        dA2 = trainingOnly(c * r * f); dA1 = trainingOnly(c * r * f)
+        dCols = trainingOnly(c * k * r * f)
+        self.owned = owned
+    }
+
+    deinit { for p in owned { p.deallocate() } }
+}

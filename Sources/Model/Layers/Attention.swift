@@ -1,0 +1,63 @@
+// Multi-head self-attention over the T frames of a window, no mask (the core between the
+// attn.qkv and attn.out Linear layers).
+// Sizes: B windows, T frames, H heads, Hd head_dim; qkv rows are [q | k | v], each [H, Hd].
+
+/// For each window b and head h, with q, k, v the head's [T, Hd] slices of qkv[B*T, 3*H*Hd]:
+/// att = softmax(q k^T / sqrt(Hd)) [B, H, T, T] (saved for the backward);  out[B*T, H*Hd] = att v.
+public func attentionForward(_ out: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePointer<Float>,
+                             _ qkv: UnsafePointer<Float>,
+                             batch: Int, frames t: Int, heads: Int, headDim: Int) {
+    let width = heads * headDim, stride = 3 * width
+    let scale = 1 / Float(headDim).squareRoot()
+    for b in 0..<batch {
+        for h in 0..<heads {
+            let q = qkv + b * t * stride + h * headDim
+            let k = q + width, v = q + 2 * width
+            let a = att + (b * heads + h) * t * t
+            sgemm(.none, .transpose, m: t, n: t, k: headDim, alpha: scale, q, lda: stride, k, ldb: stride, a)
+            for i in 0..<t { softmaxRow(a + i * t, count: t) }
+            sgemm(.none, .none, m: t, n: headDim, k: t, a, v, ldb: stride,
+                  out + b * t * width + h * headDim, ldc: width)
+        }
+    }
+}
+
+/// dqkv += d(q, k, v) given dout [B*T, H*Hd]. `scratch` holds T*T floats.
+///   datt = dout v^T;  dv += att^T dout;  ds = att * (datt - rowsum(att * datt));
+///   dq += ds k / sqrt(Hd);  dk += ds^T q / sqrt(Hd)
+public func attentionBackward(_ dqkv: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>,
+                              _ dout: UnsafePointer<Float>, _ qkv: UnsafePointer<Float>, _ att: UnsafePointer<Float>,
+                              batch: Int, frames t: Int, heads: Int, headDim: Int) {
+    let width = heads * headDim, stride = 3 * width
+    let scale = 1 / Float(headDim).squareRoot()
+    for b in 0..<batch {
+        for h in 0..<heads {
+            let offset = b * t * stride + h * headDim
+            let q = qkv + offset, k = q + width, v = q + 2 * width
+            let dq = dqkv + offset, dk = dq + width, dv = dq + 2 * width
+            let a = att + (b * heads + h) * t * t
+            let dy = dout + b * t * width + h * headDim
+            sgemm(.none, .transpose, m: t, n: t, k: headDim, dy, lda: width, v, ldb: stride, scratch)
+            sgemm(.transpose, .none, m: t, n: headDim, k: t, a, dy, ldb: width, beta: 1, dv, ldc: stride)
+            for i in 0..<t {
+                let ai = a + i * t, di = scratch + i * t
+                var dot: Float = 0
+                for j in 0..<t { dot += ai[j] * di[j] }
+                for j in 0..<t { di[j] = ai[j] * (di[j] - dot) }
+            }
+            sgemm(.none, .none, m: t, n: headDim, k: t, alpha: scale, scratch, k, ldb: stride, beta: 1, dq, ldc: stride)
+            sgemm(.transpose, .none, m: t, n: headDim, k: t, alpha: scale, scratch, q, ldb: stride, beta: 1, dk, ldc: stride)
+        }
+    }
+}
+
+/// In place: x = exp(x - max x) / sum exp(x - max x).
+@inlinable
+func softmaxRow(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    var maximum = -Float.infinity
+    for j in 0..<count { maximum = max(maximum, x[j]) }
+    for j in 0..<count { x[j] -= maximum }
+    expArray(x, x, count: count)
+    let inverse = 1 / vectorSum(x, count)
+    for j in 0..<count { x[j] *= inverse }
+}

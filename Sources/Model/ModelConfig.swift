@@ -1,0 +1,102 @@
+// ModelConfig: the network's hyper-parameters, their defaults (the seed's), and derived sizes.
+
+/// Hyper-parameters of the transcription network (MODEL.md). Every one is settable; the
+/// defaults are the seed's best model (1,840,252 parameters).
+public struct ModelConfig: Sendable, Equatable, Codable {
+    /// Encoder width multiplier: the convolutions have C = 4c channels.
+    public var c: Int = 3
+    /// D, the transformer's width.
+    public var embedDim: Int = 192
+    public var nLayers: Int = 4
+    public var nHeads: Int = 4
+    public var headDim: Int = 32
+    /// K outputs per frame: 88 piano keys, or 12 pitch classes.
+    public var nNotes: Int = 88
+    /// CQT bins per semitone; also the frequency max-pool's kernel.
+    public var binsPerNote: Int = 4
+    /// F, CQT bins per frame (88 notes x binsPerNote for the piano range).
+    public var nBins: Int = 352
+    /// The MLP's hidden width is mlpRatio * D.
+    public var mlpRatio: Int = 4
+    /// Taps of the frequency convolutions.
+    public var kernelSize: Int = 5
+
+    public init(c: Int = 3, embedDim: Int = 192, nLayers: Int = 4, nHeads: Int = 4, headDim: Int = 32,
+                nNotes: Int = 88, binsPerNote: Int = 4, nBins: Int = 352, mlpRatio: Int = 4, kernelSize: Int = 5) {
+        self.c = c
+        self.embedDim = embedDim
+        self.nLayers = nLayers
+        self.nHeads = nHeads
+        self.headDim = headDim
+        self.nNotes = nNotes
+        self.binsPerNote = binsPerNote
+        self.nBins = nBins
+        self.mlpRatio = mlpRatio
+        self.kernelSize = kernelSize
+    }
+
+    /// C, encoder channels.
+    public var channels: Int { 4 * c }
+    /// N, pooled notes per frame.
+    public var pooledNotes: Int { nBins / binsPerNote }
+    /// H * Hd, the attention width.
+    public var attentionWidth: Int { nHeads * headDim }
+    public var hiddenWidth: Int { mlpRatio * embedDim }
+
+    /// Checks that the sizes fit together; the message says what to change.
+    public func validate() throws(ModelError) {
+        func require(_ ok: Bool, _ message: String) throws(ModelError) {
+            if !ok { throw ModelError.invalidConfig(message) }
+        }
+        for (name, value) in [("c", c), ("embed_dim", embedDim), ("n_layers", nLayers), ("n_heads", nHeads),
+                              ("head_dim", headDim), ("n_notes", nNotes), ("bins_per_note", binsPerNote),
+                              ("n_bins", nBins), ("mlp_ratio", mlpRatio)] {
+            try require(value > 0, "\(name) must be positive (it is \(value))")
+        }
+        try require(nBins % binsPerNote == 0,
+                    "n_bins (\(nBins)) must be a multiple of bins_per_note (\(binsPerNote)) so that pooling gives whole notes")
+        try require(kernelSize % 2 == 1, "the convolution kernel must have an odd number of taps (it has \(kernelSize))")
+        try require(embedDim % 2 == 0, "embed_dim must be even for the sinusoidal positions (it is \(embedDim))")
+    }
+
+    /// Parameter names and shapes in PyTorch's registration order (MODEL.md).
+    public var parameterShapes: [(name: String, shape: [Int])] {
+        let cc = channels, d = embedDim, k = kernelSize
+        var list: [(String, [Int])] = [
+            ("encoder.conv1.weight", [cc, 1, 1, k]), ("encoder.conv1.bias", [cc]),
+            ("encoder.conv2.weight", [cc, cc, 1, k]), ("encoder.conv2.bias", [cc]),
+            ("encoder.proj.weight", [d, cc * pooledNotes]), ("encoder.proj.bias", [d]),
+        ]
+        for i in 0..<nLayers {
+            let p = "blocks.\(i)."
+            list += [
+                (p + "ln1.weight", [d]), (p + "ln1.bias", [d]),
+                (p + "attn.qkv.weight", [3 * attentionWidth, d]), (p + "attn.qkv.bias", [3 * attentionWidth]),
+                (p + "attn.out.weight", [d, attentionWidth]), (p + "attn.out.bias", [d]),
+                (p + "ln2.weight", [d]), (p + "ln2.bias", [d]),
+                (p + "mlp.fc1.weight", [hiddenWidth, d]), (p + "mlp.fc1.bias", [hiddenWidth]),
+                (p + "mlp.fc2.weight", [d, hiddenWidth]), (p + "mlp.fc2.bias", [d]),
+            ]
+        }
+        list += [
+            ("ln_f.weight", [d]), ("ln_f.bias", [d]),
+            ("decoder.fc1.weight", [d, d]), ("decoder.fc1.bias", [d]),
+            ("decoder.fc2.weight", [nNotes, d]), ("decoder.fc2.bias", [nNotes]),
+        ]
+        return list
+    }
+
+    public var parameterCount: Int { ParameterLayout(self).count }
+}
+
+public enum ModelError: Error, CustomStringConvertible, Equatable {
+    case invalidConfig(String)
+    case inputShape(String)
+
+    public var description: String {
+        switch self {
+        case let .invalidConfig(message): return "invalid model settings: \(message)"
+        case let .inputShape(message): return "input does not fit the model: \(message)"
+        }
+    }
+}

@@ -1,0 +1,254 @@
+// SafeTensors: the public safetensors format, read with full validation and written atomically.
+//
+// Layout: 8-byte little-endian header length n, n bytes of JSON
+// {"__metadata__": {str: str}, name: {"dtype", "shape", "data_offsets": [begin, end]}, ...},
+// then the data area; offsets are relative to its start. Written by hand because the format is
+// ~100 lines and no Swift package in reach reads it; the validation is the part that matters.
+import Foundation
+
+public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
+    case unreadable(path: String, reason: String)
+    case tooShort(size: Int)
+    case headerPastEnd(headerLength: UInt64, fileSize: Int)
+    case headerNotJSON(String)
+    case badField(tensor: String, field: String, problem: String)
+    case unsupportedDType(tensor: String, dtype: String)
+    case sizeMismatch(tensor: String, shape: [Int], dtype: String, bytes: Int)
+    case outOfBounds(tensor: String, end: Int, dataSize: Int)
+    case overlap(tensor: String, other: String)
+    case missingTensor(String)
+    case wrongShape(tensor: String, expected: [Int], found: [Int])
+    case badMetadata(key: String, problem: String)
+    case cannotWrite(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason): return "cannot read '\(path)': \(reason)"
+        case let .tooShort(size):
+            return "not a safetensors file: it has \(size) bytes, fewer than the 8-byte header length"
+        case let .headerPastEnd(length, size):
+            return "damaged safetensors file: the header claims \(length) bytes but the file has only \(size) (truncated?)"
+        case let .headerNotJSON(reason): return "damaged safetensors file: the header is not valid JSON (\(reason))"
+        case let .badField(tensor, field, problem): return "damaged safetensors file: tensor '\(tensor)', field '\(field)': \(problem)"
+        case let .unsupportedDType(tensor, dtype):
+            return "tensor '\(tensor)' has dtype \(dtype); only F32, F16, BF16 and F64 can be read as floats"
+        case let .sizeMismatch(tensor, shape, dtype, bytes):
+            return "damaged safetensors file: tensor '\(tensor)' of shape \(shape) and dtype \(dtype) should take "
+                + "\(shape.reduce(1, *) * (dtypeSize(dtype) ?? 0)) bytes but its offsets span \(bytes)"
+        case let .outOfBounds(tensor, end, dataSize):
+            return "damaged safetensors file: tensor '\(tensor)' ends at byte \(end) of a data area of \(dataSize) bytes (truncated?)"
+        case let .overlap(tensor, other): return "damaged safetensors file: tensors '\(other)' and '\(tensor)' overlap"
+        case let .missingTensor(name): return "the weights file has no tensor '\(name)'; it is not a weights file of this model"
+        case let .wrongShape(tensor, expected, found):
+            return "tensor '\(tensor)' has shape \(found) but these settings need \(expected); the file was made for other settings"
+        case let .badMetadata(key, problem): return "weights metadata '\(key)': \(problem)"
+        case let .cannotWrite(path, reason):
+            return "cannot write '\(path)': \(reason). Check that the folder exists and is writable and that the disk has room."
+        }
+    }
+}
+
+func dtypeSize(_ dtype: String) -> Int? {
+    switch dtype {
+    case "F64", "I64", "U64": return 8
+    case "F32", "I32", "U32": return 4
+    case "F16", "BF16", "I16", "U16": return 2
+    case "I8", "U8", "BOOL", "F8_E4M3", "F8_E5M2": return 1
+    default: return nil
+    }
+}
+
+/// One tensor's entry in the header.
+public struct SafeTensorInfo: Sendable, Equatable {
+    public var name: String
+    public var dtype: String
+    public var shape: [Int]
+    /// Byte range within the data area.
+    public var range: Range<Int>
+}
+
+/// A validated safetensors file in memory (memory-mapped when read from disk).
+public struct SafeTensorsFile: Sendable {
+    public let metadata: [String: String]
+    /// Tensors in the order of their data.
+    public let tensors: [SafeTensorInfo]
+    private let index: [String: Int]
+    private let data: Data
+    private let dataStart: Int
+
+    public static func read(_ path: String) throws(SafeTensorsError) -> SafeTensorsFile {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? error.localizedDescription : "no such file"
+            throw .unreadable(path: path, reason: reason)
+        }
+        return try SafeTensorsFile(data: data)
+    }
+
+    /// Parses and validates: header within the file, JSON well formed, every field of the right
+    /// type, offsets inside the data area and non-overlapping, byte counts equal to shape x dtype.
+    public init(data: Data) throws(SafeTensorsError) {
+        guard data.count >= 8 else { throw .tooShort(size: data.count) }
+        let headerLength = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard headerLength <= UInt64(data.count - 8) else {
+            throw .headerPastEnd(headerLength: headerLength, fileSize: data.count)
+        }
+        let start = data.startIndex
+        let headerData = data[(start + 8)..<(start + 8 + Int(headerLength))]
+        let json: Any
+        do { json = try JSONSerialization.jsonObject(with: headerData) } catch {
+            throw .headerNotJSON("\(error.localizedDescription)")
+        }
+        guard let header = json as? [String: Any] else { throw .headerNotJSON("the top level is not an object") }
+        let dataSize = data.count - 8 - Int(headerLength)
+
+        var metadata: [String: String] = [:]
+        if let raw = header["__metadata__"] {
+            guard let dict = raw as? [String: Any] else {
+                throw .badMetadata(key: "__metadata__", problem: "is not an object of strings")
+            }
+            for (key, value) in dict {
+                guard let text = value as? String else { throw .badMetadata(key: key, problem: "is not a string") }
+                metadata[key] = text
+            }
+        }
+        var tensors: [SafeTensorInfo] = []
+        for (name, raw) in header where name != "__metadata__" {
+            guard let entry = raw as? [String: Any] else {
+                throw .badField(tensor: name, field: "(entry)", problem: "is not an object")
+            }
+            guard let dtype = entry["dtype"] as? String else {
+                throw .badField(tensor: name, field: "dtype", problem: "is missing or not a string")
+            }
+            guard let size = dtypeSize(dtype) else { throw .badField(tensor: name, field: "dtype", problem: "unknown dtype \(dtype)") }
+            guard let shapeValues = entry["shape"] as? [Any] else {
+                throw .badField(tensor: name, field: "shape", problem: "is missing or not a list")
+            }
+            var shape: [Int] = []
+            for value in shapeValues {
+                guard let number = value as? NSNumber, let dim = Int(exactly: number.doubleValue), dim >= 0, dim < 1 << 40 else {
+                    throw .badField(tensor: name, field: "shape", problem: "holds \(value), not a non-negative integer")
+                }
+                shape.append(dim)
+            }
+            guard let offsets = entry["data_offsets"] as? [Any], offsets.count == 2,
+                  let b = (offsets[0] as? NSNumber).flatMap({ Int(exactly: $0.doubleValue) }),
+                  let e = (offsets[1] as? NSNumber).flatMap({ Int(exactly: $0.doubleValue) }), b >= 0, e >= b else {
+                throw .badField(tensor: name, field: "data_offsets", problem: "must be two integers [begin, end] with begin <= end")
+            }
+            guard e <= dataSize else { throw .outOfBounds(tensor: name, end: e, dataSize: dataSize) }
+            let elements = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+            guard elements * size == e - b else {
+                throw .sizeMismatch(tensor: name, shape: shape, dtype: dtype, bytes: e - b)
+            }
+            tensors.append(SafeTensorInfo(name: name, dtype: dtype, shape: shape, range: b..<e))
+        }
+        tensors.sort { ($0.range.lowerBound, $0.range.upperBound, $0.name) < ($1.range.lowerBound, $1.range.upperBound, $1.name) }
+        for (previous, next) in zip(tensors, tensors.dropFirst()) where next.range.lowerBound < previous.range.upperBound {
+            throw .overlap(tensor: next.name, other: previous.name)
+        }
+        self.metadata = metadata
+        self.tensors = tensors
+        index = Dictionary(uniqueKeysWithValues: tensors.enumerated().map { ($1.name, $0) })
+        self.data = data
+        dataStart = 8 + Int(headerLength)
+    }
+
+    public func info(_ name: String) -> SafeTensorInfo? { index[name].map { tensors[$0] } }
+
+    /// The tensor's values as Float32, converting F16, BF16 and F64.
+    public func floats(_ name: String) throws(SafeTensorsError) -> [Float] {
+        guard let info = info(name) else { throw .missingTensor(name) }
+        let count = info.shape.reduce(1, *)
+        var out = [Float](repeating: 0, count: count)
+        let dtype = info.dtype
+        guard ["F32", "F16", "BF16", "F64"].contains(dtype) else { throw .unsupportedDType(tensor: name, dtype: dtype) }
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            let base = bytes.baseAddress! + dataStart + info.range.lowerBound
+            out.withUnsafeMutableBufferPointer { dst in
+                switch dtype {
+                case "F32":
+                    UnsafeMutableRawPointer(dst.baseAddress!).copyMemory(from: base, byteCount: count * 4)
+                case "F16":
+                    for i in 0..<count { dst[i] = Float(Float16(bitPattern: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+                case "BF16":
+                    for i in 0..<count {
+                        dst[i] = Float(bitPattern: UInt32(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
+                    }
+                default:
+                    for i in 0..<count { dst[i] = Float(base.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// Builds a safetensors file: add tensors (F32), set metadata, write.
+public struct SafeTensorsWriter {
+    public var metadata: [String: String] = [:]
+    private var entries: [(name: String, shape: [Int], values: [Float])] = []
+
+    public init(metadata: [String: String] = [:]) { self.metadata = metadata }
+
+    public mutating func add(_ name: String, shape: [Int], values: [Float]) {
+        precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not hold \(values.count) values")
+        entries.append((name, shape, values))
+    }
+
+    public mutating func add(_ name: String, shape: [Int], values: UnsafeBufferPointer<Float>) {
+        add(name, shape: shape, values: Array(values))
+    }
+
+    /// The whole file as bytes; the header is padded with spaces to a multiple of 8 bytes.
+    public func serialized() -> Data {
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        for entry in entries {
+            let bytes = entry.values.count * 4
+            header[entry.name] = ["dtype": "F32", "shape": entry.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            offset += bytes
+        }
+        var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while (8 + json.count) % 8 != 0 { json.append(0x20) }
+        var out = Data(capacity: 8 + json.count + offset)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(json)
+        for entry in entries {
+            entry.values.withUnsafeBytes { out.append(contentsOf: $0) }   // little-endian hosts only
+        }
+        return out
+    }
+
+    /// Writes the file whole or not at all: a temporary file beside `path`, then a rename.
+    public func write(to path: String) throws(SafeTensorsError) {
+        try writeAtomically(serialized(), to: path)
+    }
+}
+
+/// Writes `data` to `path` through a temporary file in the same folder and a rename, so a
+/// crash or a full disk never leaves a half-written file under the real name.
+public func writeAtomically(_ data: Data, to path: String) throws(SafeTensorsError) {
+    let temporary = path + ".partial-\(getpid())"
+    guard FileManager.default.createFile(atPath: temporary, contents: nil) ,
+          let handle = FileHandle(forWritingAtPath: temporary) else {
+        throw .cannotWrite(path: path, reason: String(cString: strerror(errno)))
+    }
+    do {
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+        try handle.close()
+    } catch {
+        try? handle.close()
+        unlink(temporary)
+        throw .cannotWrite(path: path, reason: "\(error.localizedDescription)")
+    }
+    guard rename(temporary, path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        unlink(temporary)
+        throw .cannotWrite(path: path, reason: reason)
+    }
+}
