@@ -23,7 +23,17 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
+install_python_test_packages() {
+  # The tests check that weights files load in Python's safetensors (the format's reference reader).
+  if ! python3 -c "import safetensors, numpy" >/dev/null 2>&1; then
+    echo "Installing Python test packages from requirements-test.txt"
+    python3 -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/../requirements-test.txt" \
+      || { echo "error: pip could not install requirements-test.txt; install python3-pip and retry" >&2; exit 1; }
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  install_python_test_packages
   exit 0
 fi
 
@@ -41,3 +51,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update -qq
 "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_python_test_packages
