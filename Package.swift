@@ -55,6 +55,6 @@ let package = Package(
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"], swiftSettings: swiftSettings),
         .testTarget(name: "LiveCaptureTests", dependencies: ["LiveCapture"], swiftSettings: swiftSettings),
         .testTarget(name: "TranscriptionTests", dependencies: ["Transcription"], swiftSettings: swiftSettings),
-        .testTarget(name: "TranscriberCLITests", dependencies: ["transcriber"], swiftSettings: swiftSettings),
+        .testTarget(name: "TranscriberCLITests", dependencies: ["transcriber", "Model"], swiftSettings: swiftSettings),
     ]
 )

@@ -5,3 +5,10 @@ import Foundation
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
+
+/// A problem with what the user asked for, said in a sentence that includes what to do.
+/// ArgumentParser prints it as "Error: ..." and exits with status 1.
+struct UserError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,70 @@
+// WindowedPrediction: per-frame note probabilities for a whole recording, from 1-second windows
+// slid over its CQT frames, batched through the network.
+
+public enum WindowedPrediction {
+    /// Start frames of the windows covering `frames` frames: 0, stride, 2 stride, ... and a last
+    /// window ending exactly at the last frame, so every frame is covered.
+    public static func windowStarts(frames: Int, window: Int, stride: Int) -> [Int] {
+        guard frames > window else { return [0] }
+        var starts = Array(Swift.stride(from: 0, through: frames - window, by: stride))
+        if starts.last! + window < frames { starts.append(frames - window) }
+        return starts
+    }
+
+    /// Probabilities [frames, K] for `features` [frames, F].
+    ///
+    /// Windows of `window` frames start every `stride` frames (and one more ends at the last
+    /// frame). A frame covered by several windows gets the mean of their probabilities; with
+    /// stride == window the windows do not overlap (but for the last one) and each frame's value
+    /// is exactly the network's. An input shorter than one window is padded at the end with
+    /// its own minimum value (the silence floor of a log-compressed CQT).
+    public static func probabilities(network: TranscriptionNetwork, features: [Float], frames: Int,
+                                     window: Int, stride: Int, batchSize: Int = 16) throws(ModelError) -> [Float] {
+        let bins = network.config.nBins, notes = network.config.nNotes
+        guard features.count == frames * bins else {
+            throw .inputShape("\(features.count) values are not \(frames) frames of \(bins) bins")
+        }
+        guard window > 0, stride > 0 else { throw .inputShape("window (\(window)) and stride (\(stride)) must be positive") }
+        guard frames > 0 else { return [] }
+        let starts = windowStarts(frames: frames, window: window, stride: stride)
+        let floor = features.min() ?? 0
+        var sums = [Float](repeating: 0, count: frames * notes)
+        var counts = [Float](repeating: 0, count: frames)
+        var batchInput = [Float](repeating: 0, count: batchSize * window * bins)
+        var probabilities = [Float](repeating: 0, count: batchSize * window * notes)
+        var first = 0
+        while first < starts.count {
+            let group = Array(starts[first..<min(first + batchSize, starts.count)])
+            for (b, start) in group.enumerated() {
+                for t in 0..<window {
+                    let destination = (b * window + t) * bins
+                    if start + t < frames {
+                        let source = (start + t) * bins
+                        batchInput.replaceSubrange(destination..<(destination + bins), with: features[source..<(source + bins)])
+                    } else {
+                        for i in destination..<(destination + bins) { batchInput[i] = floor }
+                    }
+                }
+            }
+            let logits = batchInput.withUnsafeBufferPointer {
+                network.forward($0.baseAddress!, batch: group.count, frames: window)
+            }
+            probabilities.withUnsafeMutableBufferPointer {
+                sigmoidArray($0.baseAddress!, logits.baseAddress!, count: logits.count)
+            }
+            for (b, start) in group.enumerated() {
+                for t in 0..<window where start + t < frames {
+                    let frame = start + t
+                    counts[frame] += 1
+                    for k in 0..<notes { sums[frame * notes + k] += probabilities[(b * window + t) * notes + k] }
+                }
+            }
+            first += group.count
+        }
+        for frame in 0..<frames {
+            let scale = 1 / counts[frame]
+            for k in 0..<notes { sums[frame * notes + k] *= scale }
+        }
+        return sums
+    }
+}

@@ -1,0 +1,33 @@
+// `transcriber info W`: what a weights file holds - settings, parameter count, metadata.
+import ArgumentParser
+import Foundation
+import Model
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the settings, parameter count and metadata of a weights file.")
+
+    @Argument(help: "A weights file (.safetensors).")
+    var weights: String
+
+    func run() throws {
+        let (network, metadata) = try WeightsFile.load(weights)
+        let config = network.config
+        let size = (try? FileManager.default.attributesOfItem(atPath: weights)[.size] as? Int) ?? 0
+        print("\(weights)  (\(formatBytes(size)))")
+        print("network: c=\(config.c) embed_dim=\(config.embedDim) n_layers=\(config.nLayers) n_heads=\(config.nHeads) "
+              + "head_dim=\(config.headDim) n_notes=\(config.nNotes) bins_per_note=\(config.binsPerNote) n_bins=\(config.nBins)")
+        print("parameters: \(config.parameterCount.formatted())")
+        print("metadata:")
+        let width = metadata.keys.map(\.count).max() ?? 0
+        for key in metadata.keys.sorted() {
+            print("  " + key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + metadata[key]!)
+        }
+    }
+}
+
+func formatBytes(_ bytes: Int) -> String {
+    if bytes >= 1 << 20 { return String(format: "%.1f MiB", Double(bytes) / Double(1 << 20)) }
+    if bytes >= 1 << 10 { return String(format: "%.1f KiB", Double(bytes) / Double(1 << 10)) }
+    return "\(bytes) bytes"
+}
