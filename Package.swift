@@ -28,7 +28,7 @@ let package = Package(
         .executableTarget(
             name: "transcriber",
             dependencies: [
-                "Transcription", "LiveCapture", "StreamingCQT", "Model", "AudioIO",
+                "Transcription", "LiveCapture", "StreamingCQT", "Model", "AudioIO", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -36,6 +36,9 @@ let package = Package(
         // MARK: Libraries, one job each
         .target(name: "Transcription",
                 dependencies: ["LiveCapture", "StreamingCQT", "Model"],
+                swiftSettings: swiftSettings),
+        .target(name: "Benchmarks",
+                dependencies: ["Transcription", "LiveCapture", "StreamingCQT", "Model", "AudioIO"],
                 swiftSettings: swiftSettings),
         .target(name: "LiveCapture", dependencies: ["CALSA", "AudioIO"], swiftSettings: swiftSettings),
         .target(name: "AudioIO", dependencies: ["CSndFile", "CSampleRate"], swiftSettings: swiftSettings),

@@ -10,9 +10,9 @@ final class Activations {
     var rows: Int { batch * frames }
 
     // Forward
-    let cols1: UnsafeMutablePointer<Float>      // (k, R*F)    im2col of the input
+    let input: UnsafeMutablePointer<Float>      // (R, F)      the input, kept for conv1's backward
+    let cols: UnsafeMutablePointer<Float>       // (C*k, chunk*F) im2col scratch of one chunk of frames
     let a1: UnsafeMutablePointer<Float>         // (C, R, F)   conv1 + ReLU
-    let cols2: UnsafeMutablePointer<Float>      // (C*k, R*F)  im2col of a1
     let a2: UnsafeMutablePointer<Float>         // (C, R, F)   conv2 + ReLU
     let poolIndex: UnsafeMutablePointer<Int32>  // (R, C*N)    the bin each max came from
     let pooled: UnsafeMutablePointer<Float>     // (R, C*N)
@@ -40,7 +40,7 @@ final class Activations {
     let dDecGelu, dDec: UnsafeMutablePointer<Float>     // (R, D)
     let dPooled: UnsafeMutablePointer<Float>            // (R, C*N)
     let dA2, dA1: UnsafeMutablePointer<Float>           // (C, R, F)
-    let dCols: UnsafeMutablePointer<Float>              // (C*k, R*F)
+    let dCols: UnsafeMutablePointer<Float>              // (C*k, chunk*F)
 
     private var owned: [UnsafeMutableRawPointer] = []
 
@@ -62,8 +62,9 @@ final class Activations {
         // Scratch used only by the backward is not allocated for inference.
         func trainingOnly(_ count: Int) -> UnsafeMutablePointer<Float> { floats(training ? count : 1) }
 
-        cols1 = floats(k * r * f); a1 = floats(c * r * f)
-        cols2 = floats(c * k * r * f); a2 = floats(c * r * f)
+        let scratch = frequencyConvScratchCount(channelsIn: c, bins: f, kernel: k)
+        input = floats(r * f); cols = floats(scratch)
+        a1 = floats(c * r * f); a2 = floats(c * r * f)
         let indices = UnsafeMutablePointer<Int32>.allocate(capacity: r * c * n)
         indices.initialize(repeating: 0, count: r * c * n)
         owned.append(UnsafeMutableRawPointer(indices))
@@ -84,7 +85,7 @@ final class Activations {
         dDecGelu = trainingOnly(r * d); dDec = trainingOnly(r * d)
         dPooled = trainingOnly(r * c * n)
         dA2 = trainingOnly(c * r * f); dA1 = trainingOnly(c * r * f)
-        dCols = trainingOnly(c * k * r * f)
+        dCols = trainingOnly(scratch)
         self.owned = owned
     }
 

@@ -19,7 +19,11 @@ public func fastExp(_ x: FloatVector) -> FloatVector {
     x.replace(with: 88, where: x .> 88)
     let tooSmall = x .< -87
     x.replace(with: -87, where: tooSmall)
-    let n = (x * 1.442_695_040_888_963_4).rounded(.toNearestOrEven)
+    // n = round(x / ln2) without a float-to-int conversion (Swift's SIMD one is scalar code):
+    // adding 1.5 * 2^23 rounds to an integer held in the low mantissa bits.
+    let magic = FloatVector(repeating: 12_582_912)
+    let shifted = x * 1.442_695_040_888_963_4 + magic
+    let n = shifted - magic
     let r = x - n * 0.693_145_751_953_125 - n * 1.428_606_765_330_187e-06
     var p: FloatVector = FloatVector(repeating: 1.0 / 5040)
     p = p * r + 1.0 / 720
@@ -29,8 +33,10 @@ public func fastExp(_ x: FloatVector) -> FloatVector {
     p = p * r + 0.5
     p = p * r + 1
     p = p * r + 1
-    let exponent = (SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(n)) &+ 127) &<< 23
-    var result = p * unsafeBitCast(exponent, to: FloatVector.self)
+    // 2^n through the exponent field: (n + 127) << 23, n read back from the mantissa bits.
+    let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+    let scale = unsafeBitCast((integer &+ 127) &<< 23, to: FloatVector.self)
+    var result = p * scale
     result.replace(with: 0, where: tooSmall)
     return result
 }

@@ -100,3 +100,16 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+extension ModelConfig {
+    /// Floating-point operations (2 per multiply-add) of one forward pass over one window of
+    /// `frames` frames: the convolutions, every Linear, and attention's two products.
+    public func forwardFLOPs(frames t: Int) -> Double {
+        let f = Double(nBins), c = Double(channels), k = Double(kernelSize), n = Double(pooledNotes)
+        let d = Double(embedDim), a = Double(attentionWidth), m = Double(hiddenWidth), tt = Double(t)
+        let encoder = tt * f * c * k + tt * f * c * c * k + tt * c * n * d
+        let block = tt * d * 3 * a + 2 * Double(nHeads) * tt * tt * Double(headDim) + tt * a * d + 2 * tt * d * m
+        let head = tt * d * d + tt * d * Double(nNotes)
+        return 2 * (encoder + Double(nLayers) * block + head)
+    }
+}

@@ -73,10 +73,11 @@ public final class TranscriptionNetwork {
         let n = cfg.pooledNotes, d = cfg.embedDim, m = cfg.hiddenWidth, a = cfg.attentionWidth
 
         // Encoder: convolutions over frequency, channel-major (C, R, F)
-        frequencyConvForward(acts.a1, acts.cols1, input, w.conv1Weight, w.conv1Bias,
+        acts.input.update(from: input, count: r * f)
+        frequencyConvForward(acts.a1, acts.cols, input, w.conv1Weight, w.conv1Bias,
                              channelsIn: 1, channelsOut: c, rows: r, bins: f, kernel: k)
         reluForward(acts.a1, count: c * r * f)
-        frequencyConvForward(acts.a2, acts.cols2, acts.a1, w.conv2Weight, w.conv2Bias,
+        frequencyConvForward(acts.a2, acts.cols, acts.a1, w.conv2Weight, w.conv2Bias,
                              channelsIn: c, channelsOut: c, rows: r, bins: f, kernel: k)
         reluForward(acts.a2, count: c * r * f)
         frequencyMaxPoolForward(acts.pooled, acts.poolIndex, acts.a2, channels: c, rows: r, bins: f, pool: cfg.binsPerNote)
@@ -181,10 +182,10 @@ public final class TranscriptionNetwork {
         frequencyMaxPoolBackward(acts.dA2, acts.dPooled, acts.poolIndex, channels: c, rows: r, bins: f, pool: cfg.binsPerNote)
         reluBackward(acts.dA2, acts.a2, count: c * r * f)
         acts.dA1.update(repeating: 0, count: c * r * f)
-        frequencyConvBackward(acts.dA1, acts.dCols, g.conv2Weight, g.conv2Bias, acts.dA2, acts.cols2, w.conv2Weight,
+        frequencyConvBackward(acts.dA1, g.conv2Weight, g.conv2Bias, acts.cols, acts.dCols, acts.dA2, acts.a1, w.conv2Weight,
                               channelsIn: c, channelsOut: c, rows: r, bins: f, kernel: k)
         reluBackward(acts.dA1, acts.a1, count: c * r * f)
-        frequencyConvBackward(nil, nil, g.conv1Weight, g.conv1Bias, acts.dA1, acts.cols1, w.conv1Weight,
+        frequencyConvBackward(nil, g.conv1Weight, g.conv1Bias, acts.cols, acts.dCols, acts.dA1, acts.input, w.conv1Weight,
                               channelsIn: 1, channelsOut: c, rows: r, bins: f, kernel: k)
         return loss
     }

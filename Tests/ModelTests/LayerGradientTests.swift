@@ -131,13 +131,15 @@ func probe(_ out: UnsafePointer<Float>, _ r: Tensor) -> Double {
         checkGradient("gelu", x, analytic: dx.array, tolerance: GradientTolerance.gelu, loss: loss)
     }
 
+    /// Rows span more than one im2col chunk (convChunkRows) so that chunk edges are covered.
     @Test(arguments: [(1, 3), (3, 2)])
     func frequencyConv(channelsIn: Int, channelsOut: Int) {
         var g = SplitMix64(seed: 5)
-        let (rows, bins, kernel) = (3, 11, 5)
+        let (rows, bins, kernel) = (convChunkRows + 3, 7, 5)
         let x = Tensor(random: channelsIn * rows * bins, &g), w = Tensor(random: channelsOut * channelsIn * kernel, &g)
         let b = Tensor(random: channelsOut, &g), r = Tensor(random: channelsOut * rows * bins, &g)
-        let out = Tensor(channelsOut * rows * bins), cols = Tensor(channelsIn * kernel * rows * bins)
+        let out = Tensor(channelsOut * rows * bins)
+        let cols = Tensor(frequencyConvScratchCount(channelsIn: channelsIn, bins: bins, kernel: kernel))
         let loss = { () -> Double in
             frequencyConvForward(out.ptr, cols.ptr, x.ptr, w.ptr, b.ptr, channelsIn: channelsIn, channelsOut: channelsOut,
                                  rows: rows, bins: bins, kernel: kernel)
@@ -145,7 +147,7 @@ func probe(_ out: UnsafePointer<Float>, _ r: Tensor) -> Double {
         }
         _ = loss()
         let dx = Tensor(x.count), dw = Tensor(w.count), db = Tensor(b.count), dcols = Tensor(cols.count)
-        frequencyConvBackward(dx.ptr, dcols.ptr, dw.ptr, db.ptr, r.ptr, cols.ptr, w.ptr, channelsIn: channelsIn,
+        frequencyConvBackward(dx.ptr, dw.ptr, db.ptr, cols.ptr, dcols.ptr, r.ptr, x.ptr, w.ptr, channelsIn: channelsIn,
                               channelsOut: channelsOut, rows: rows, bins: bins, kernel: kernel)
         checkGradient("conv dinp", x, analytic: dx.array, tolerance: GradientTolerance.conv, loss: loss)
         checkGradient("conv dweight", w, analytic: dw.array, tolerance: GradientTolerance.conv, loss: loss)

@@ -1,0 +1,64 @@
+// ModelBenchmarks: the BLAS ceiling and the network's inference and training speed.
+import Model
+
+public enum ModelBenchmarks {
+    /// cblas_sgemm GFLOP/s on a transformer-sized product: the ceiling the model is held to.
+    public static func sgemmCeiling(threads: Int, runs: Int) -> BenchmarkRow {
+        BLASThreads.set(threads)
+        let (m, n, k) = (1376, 768, 192)   // the MLP's fc1 at batch 32: (B*T, 4D, D)
+        let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: k * n)
+        var c = [Float](repeating: 0, count: m * n)
+        let repeats = 20
+        let time = measure(runs: runs) {
+            for _ in 0..<repeats { sgemm(.none, .transpose, m: m, n: n, k: k, a, b, &c) }
+        }.median
+        let gflops = 2 * Double(m * n * k) * Double(repeats) / time / 1e9
+        return BenchmarkRow(name: "blas.sgemm", value: gflops, unit: "GFLOP/s", threads: threads,
+                            input: "\(m)x\(n)x\(k) (fc1 at batch 32)", runs: runs)
+    }
+
+    /// Forward latency at batch 1, forward throughput at batch 32, and training steps
+    /// (forward, backward, Adam) at batches 8 and 32, for `config` on windows of `frames`.
+    public static func network(config: ModelConfig, frames: Int, threads: Int, runs: Int,
+                               ceiling: Double?, include: (String) -> Bool = { _ in true }) throws -> [BenchmarkRow] {
+        BLASThreads.set(threads)
+        let network = try TranscriptionNetwork(config: config, seed: 1)
+        let adam = AdamOptimizer(layout: network.parameters.layout)
+        var generator = SeededGenerator(seed: 5)
+        let flops = config.forwardFLOPs(frames: frames)
+        let described = "default model (\(config.parameterCount) parameters), T=\(frames), F=\(config.nBins)"
+        func note(_ windowsPerSecond: Double, factor: Double) -> String? {
+            guard let ceiling else { return nil }
+            let achieved = windowsPerSecond * flops * factor / 1e9
+            return String(format: "%.1f GFLOP/s, %.0f%% of the sgemm ceiling", achieved, 100 * achieved / ceiling)
+        }
+        var rows: [BenchmarkRow] = []
+        for batch in [1, 32] where include(batch == 1 ? "model.infer.b1" : "model.infer.b32") {
+            let x = (0..<(batch * frames * config.nBins)).map { _ in Float.random(in: -1...1, using: &generator) }
+            let time = measure(runs: batch == 1 ? runs * 10 : runs) {
+                x.withUnsafeBufferPointer { _ = network.forward($0.baseAddress!, batch: batch, frames: frames) }
+            }.median
+            if batch == 1 {
+                rows.append(BenchmarkRow(name: "model.infer.b1", value: time * 1000, unit: "ms", threads: threads,
+                                         input: described, runs: runs * 10, note: note(1 / time, factor: 1)))
+            } else {
+                rows.append(BenchmarkRow(name: "model.infer.b32", value: Double(batch) / time, unit: "windows/s",
+                                         threads: threads, input: described, runs: runs,
+                                         note: note(Double(batch) / time, factor: 1)))
+            }
+        }
+        for batch in [8, 32] where include("model.train.b\(batch)") {
+            let x = (0..<(batch * frames * config.nBins)).map { _ in Float.random(in: -1...1, using: &generator) }
+            let y = (0..<(batch * frames * config.nNotes)).map { _ in Float(Int.random(in: 0...4, using: &generator) == 0 ? 1 : 0) }
+            let time = measure(runs: runs) {
+                x.withUnsafeBufferPointer { _ = network.forward($0.baseAddress!, batch: batch, frames: frames, training: true) }
+                y.withUnsafeBufferPointer { _ = network.backward(targets: $0.baseAddress!) }
+                adam.update(network.parameters, gradients: network.gradients)
+            }.median
+            rows.append(BenchmarkRow(name: "model.train.b\(batch)", value: Double(batch) / time, unit: "windows/s",
+                                     threads: threads, input: described, runs: runs,
+                                     note: note(Double(batch) / time, factor: 3)))
+        }
+        return rows
+    }
+}

@@ -1,0 +1,54 @@
+// `transcriber bench`: the performance measurements, as a table and optionally JSON.
+import ArgumentParser
+import Benchmarks
+import Foundation
+import Model
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure speed (release builds only): BLAS ceiling, model inference and training.",
+        discussion: "Each row is the median of several runs and names its thread count and input. Compare ratios within one run.")
+
+    @Option(help: "Write the rows as JSON to this file.")
+    var json: String?
+
+    @Option(help: "OpenBLAS threads for the model rows.")
+    var threads: Int = 1
+
+    @Option(help: "Timed runs per row (the median is reported).")
+    var runs: Int = 5
+
+    @Option(help: "Run only the rows whose name starts with this (e.g. model.train).")
+    var only: String?
+
+    func validate() throws {
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if runs < 1 { throw ValidationError("--runs must be at least 1") }
+    }
+
+    func run() throws {
+        #if DEBUG
+        printError("warning: this is a debug build; timings mean little. Build with `swift build -c release`.")
+        #endif
+        var rows: [BenchmarkRow] = []
+        func report(_ new: [BenchmarkRow]) {
+            for row in new {
+                print(String(format: "%-18@ %12.3f %-10@ threads=%d  %@%@", row.name, row.value, row.unit, row.threads,
+                             row.input, row.note.map { "  [\($0)]" } ?? ""))
+            }
+            rows += new
+        }
+        let ceiling = ModelBenchmarks.sgemmCeiling(threads: threads, runs: runs)
+        report([ceiling])
+        let include = { (name: String) in only.map { name.hasPrefix($0) } ?? true }
+        report(try ModelBenchmarks.network(config: ModelConfig(), frames: 43, threads: threads, runs: runs,
+                                           ceiling: ceiling.value, include: include))
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do { try encoder.encode(rows).write(to: URL(fileURLWithPath: json)) } catch {
+                throw UserError("cannot write '\(json)': \(error.localizedDescription)")
+            }
+        }
+    }
+}

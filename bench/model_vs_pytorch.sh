@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The Swift model against PyTorch eager, same network, batch and thread count, one run, one machine.
+# Installs PyTorch from PyPI into bench/.venv on first use (about 3 GB with its CUDA libraries;
+# never part of `make test`). Usage: bench/model_vs_pytorch.sh [THREADS] [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads=${1:-1}
+runs=${2:-7}
+venv=${TORCH_VENV:-bench/.venv}
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, safetensors" 2>/dev/null; then
+  echo "Installing PyTorch into $venv (first use only)..." >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check torch safetensors numpy
+fi
+swift build -c release >/dev/null
+mkdir -p bench/results
+golden=../shared/golden/reference-default.safetensors
+golden_arg=()
+[ -f "$golden" ] && golden_arg=(--golden "$golden")
+.build/release/transcriber bench --threads "$threads" --runs "$runs" --json bench/results/swift.json >/dev/null
+"$venv/bin/python" bench/pytorch_model.py --threads "$threads" --runs "$runs" "${golden_arg[@]}" > bench/results/pytorch.json
+python3 - "$threads" <<'PY'
+import json, sys
+swift = {r["name"]: r for r in json.load(open("bench/results/swift.json"))}
+torch = {r["name"][len("pytorch."):]: r for r in json.load(open("bench/results/pytorch.json"))}
+print(f"threads={sys.argv[1]}   {torch['model.infer.b1']['input']}")
+print(f"{'row':18} {'Swift':>12} {'PyTorch':>12}  {'Swift/PyTorch speed':>20}")
+for name, row in torch.items():
+    s, p = swift[name]["value"], row["value"]
+    speed = p / s if row["unit"] == "ms" else s / p
+    print(f"{name:18} {s:12.2f} {p:12.2f}  {speed:19.2f}x  ({row['unit']})")
+PY

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""The network of MODEL.md in PyTorch eager, timed the way `transcriber bench` times the Swift one.
+
+Prints JSON rows (same names as `transcriber bench`, prefixed "pytorch.") so that
+bench/model_vs_pytorch.sh can put the two side by side from one run on one machine.
+With --golden, first checks that this module reproduces the reference logits, so the
+comparison is of the same network.
+"""
+import argparse
+import json
+import math
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Encoder(nn.Module):
+    def __init__(self, c, n_bins, bins_per_note, d):
+        super().__init__()
+        ch = 4 * c
+        self.conv1 = nn.Conv2d(1, ch, (1, 5), padding=(0, 2))
+        self.conv2 = nn.Conv2d(ch, ch, (1, 5), padding=(0, 2))
+        self.pool = bins_per_note
+        self.proj = nn.Linear(ch * (n_bins // bins_per_note), d)
+
+    def forward(self, x):  # x [B, T, F]
+        b, t, f = x.shape
+        h = F.relu(self.conv1(x.unsqueeze(1)))
+        h = F.relu(self.conv2(h))  # [B, C, T, F]
+        h = F.max_pool2d(h, (1, self.pool))  # [B, C, T, N]
+        h = h.permute(0, 2, 1, 3).reshape(b, t, -1)  # channel-major per frame
+        return self.proj(h)
+
+
+class Attention(nn.Module):
+    def __init__(self, d, heads, head_dim):
+        super().__init__()
+        self.heads, self.head_dim = heads, head_dim
+        self.qkv = nn.Linear(d, 3 * heads * head_dim)
+        self.out = nn.Linear(heads * head_dim, d)
+
+    def forward(self, x):
+        b, t, _ = x.shape
+        q, k, v = self.qkv(x).view(b, t, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(self.head_dim), dim=-1)
+        return self.out((att @ v).transpose(1, 2).reshape(b, t, -1))
+
+
+class MLP(nn.Module):
+    def __init__(self, d, ratio):
+        super().__init__()
+        self.fc1 = nn.Linear(d, ratio * d)
+        self.fc2 = nn.Linear(ratio * d, d)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
+class Block(nn.Module):
+    def __init__(self, d, heads, head_dim, ratio):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(d)
+        self.attn = Attention(d, heads, head_dim)
+        self.ln2 = nn.LayerNorm(d)
+        self.mlp = MLP(d, ratio)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class Decoder(nn.Module):
+    def __init__(self, d, notes):
+        super().__init__()
+        self.fc1 = nn.Linear(d, d)
+        self.fc2 = nn.Linear(d, notes)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
+class Network(nn.Module):
+    def __init__(self, c=3, embed_dim=192, n_layers=4, n_heads=4, head_dim=32, n_notes=88,
+                 bins_per_note=4, n_bins=352, mlp_ratio=4):
+        super().__init__()
+        self.encoder = Encoder(c, n_bins, bins_per_note, embed_dim)
+        self.blocks = nn.ModuleList(Block(embed_dim, n_heads, head_dim, mlp_ratio) for _ in range(n_layers))
+        self.ln_f = nn.LayerNorm(embed_dim)
+        self.decoder = Decoder(embed_dim, n_notes)
+        self.d = embed_dim
+
+    def positions(self, t):
+        i = torch.arange(0, self.d, 2, dtype=torch.float64)
+        pos = torch.arange(t, dtype=torch.float64)[:, None] / torch.pow(10000.0, i / self.d)
+        pe = torch.zeros(t, self.d, dtype=torch.float64)
+        pe[:, 0::2], pe[:, 1::2] = torch.sin(pos), torch.cos(pos)
+        return pe.float()
+
+    def forward(self, x):
+        h = self.encoder(x) + self.positions(x.shape[1])
+        for block in self.blocks:
+            h = block(h)
+        return self.decoder(self.ln_f(h))
+
+
+def check_golden(path):
+    from safetensors.torch import load_file
+    tensors = load_file(path)
+    net = Network()
+    net.load_state_dict({k[len("param."):]: v for k, v in tensors.items() if k.startswith("param.")})
+    with torch.no_grad():
+        logits = net(tensors["input.x"])
+    ref = tensors["output.logits"]
+    error = ((logits - ref).abs().max() / ref.abs().max()).item()
+    if error > 1e-4:
+        raise SystemExit(f"this PyTorch module does not reproduce the golden logits (relative error {error})")
+    return error
+
+
+def median_time(fn, runs, warmup=2):
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--golden", help="reference-default.safetensors, to check the module first")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    rows = []
+    described = f"PyTorch {torch.__version__} eager, default model, T=43, F=352"
+    if args.golden:
+        error = check_golden(args.golden)
+        described += f" (matches golden logits to {error:.1e})"
+    net = Network()
+    net.eval()
+    with torch.no_grad():
+        for batch in (1, 32):
+            x = torch.randn(batch, 43, 352)
+            runs = args.runs * 10 if batch == 1 else args.runs
+            t = median_time(lambda: net(x), runs)
+            if batch == 1:
+                rows.append(dict(name="pytorch.model.infer.b1", value=t * 1000, unit="ms", threads=args.threads,
+                                 input=described, runs=runs))
+            else:
+                rows.append(dict(name="pytorch.model.infer.b32", value=batch / t, unit="windows/s",
+                                 threads=args.threads, input=described, runs=runs))
+    net.train()
+    optimizer = torch.optim.Adam(net.parameters(), lr=5e-4)
+    for batch in (8, 32):
+        x = torch.randn(batch, 43, 352)
+        y = (torch.rand(batch, 43, 88) < 0.2).float()
+
+        def step():
+            optimizer.zero_grad(set_to_none=False)
+            loss = F.binary_cross_entropy_with_logits(net(x), y)
+            loss.backward()
+            optimizer.step()
+
+        t = median_time(step, args.runs)
+        rows.append(dict(name=f"pytorch.model.train.b{batch}", value=batch / t, unit="windows/s",
+                         threads=args.threads, input=described, runs=args.runs))
+    print(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
