@@ -19,10 +19,10 @@ public enum ModelBenchmarks {
 
     /// Forward latency at batch 1, forward throughput at batch 32, and training steps
     /// (forward, backward, Adam) at batches 8 and 32, for `config` on windows of `frames`.
+    /// With threads > 1 the batch is split between cores (ParallelNetwork); batch 1 uses one.
     public static func network(config: ModelConfig, frames: Int, threads: Int, runs: Int,
                                ceiling: Double?, include: (String) -> Bool = { _ in true }) throws -> [BenchmarkRow] {
-        BLASThreads.set(threads)
-        let network = try TranscriptionNetwork(config: config, seed: 1)
+        let network = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 1), threads: threads)
         let adam = AdamOptimizer(layout: network.parameters.layout)
         var generator = SeededGenerator(seed: 5)
         let flops = config.forwardFLOPs(frames: frames)
@@ -52,7 +52,7 @@ public enum ModelBenchmarks {
             let y = (0..<(batch * frames * config.nNotes)).map { _ in Float(Int.random(in: 0...4, using: &generator) == 0 ? 1 : 0) }
             let time = measure(runs: runs) {
                 x.withUnsafeBufferPointer { _ = network.forward($0.baseAddress!, batch: batch, frames: frames, training: true) }
-                y.withUnsafeBufferPointer { _ = network.backward(targets: $0.baseAddress!) }
+                y.withUnsafeBufferPointer { _ = network.backward(targets: $0.baseAddress!, batch: batch, frames: frames) }
                 adam.update(network.parameters, gradients: network.gradients)
             }.median
             rows.append(BenchmarkRow(name: "model.train.b\(batch)", value: Double(batch) / time, unit: "windows/s",

@@ -19,12 +19,20 @@ public final class TranscriptionNetwork {
     private var positions: [Float] = []
     private var positionFrames = -1
 
-    /// A network with every parameter zero (fill it from a weights file or `initialize`).
-    public init(config: ModelConfig) throws(ModelError) {
+    /// A network with every parameter zero (fill it from a weights file), or a replica that reads
+    /// the parameters of another (`sharing`), with activations and gradients of its own.
+    public init(config: ModelConfig, sharing shared: ParameterBlock? = nil) throws(ModelError) {
         try config.validate()
         self.config = config
         let layout = ParameterLayout(config)
-        parameters = ParameterBlock(layout: layout)
+        if let shared {
+            guard shared.layout == layout else {
+                throw .invalidConfig("a replica must have the settings of the network it shares parameters with")
+            }
+            parameters = shared
+        } else {
+            parameters = ParameterBlock(layout: layout)
+        }
         gradients = ParameterBlock(layout: layout)
         weights = NetworkTensors(parameters, layers: config.nLayers)
         grads = NetworkTensors(gradients, layers: config.nLayers)

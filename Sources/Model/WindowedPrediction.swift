@@ -18,7 +18,7 @@ public enum WindowedPrediction {
     /// stride == window the windows do not overlap (but for the last one) and each frame's value
     /// is exactly the network's. An input shorter than one window is padded at the end with
     /// its own minimum value (the silence floor of a log-compressed CQT).
-    public static func probabilities(network: TranscriptionNetwork, features: [Float], frames: Int,
+    public static func probabilities(network: ParallelNetwork, features: [Float], frames: Int,
                                      window: Int, stride: Int, batchSize: Int = 16) throws(ModelError) -> [Float] {
         let bins = network.config.nBins, notes = network.config.nNotes
         guard features.count == frames * bins else {

@@ -26,7 +26,7 @@ struct Predict: ParsableCommand {
     @Option(help: "Frames between window starts (default: the window length, no overlap).")
     var stride: Int?
 
-    @Option(help: "OpenBLAS threads.")
+    @Option(help: "Cores to use (windows are split between them).")
     var threads: Int = 1
 
     func validate() throws {
@@ -35,8 +35,8 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        BLASThreads.set(threads)
-        let (network, metadata) = try WeightsFile.load(weights)
+        let (loaded, metadata) = try WeightsFile.load(weights)
+        let network = try ParallelNetwork(network: loaded, threads: threads)
         let file = try SafeTensorsFile.read(features)
         guard let info = file.info("cqt") else {
             throw UserError("'\(features)' has no tensor 'cqt' [frames, bins]; it is not a features file")

@@ -19,7 +19,7 @@ import Testing
         let (frames, window, bins, notes) = (12, 4, smallConfig.nBins, smallConfig.nNotes)
         var g = SplitMix64(seed: 2)
         let features = (0..<(frames * bins)).map { _ in Float.random(in: -1...1, using: &g) }
-        let probabilities = try WindowedPrediction.probabilities(network: net, features: features, frames: frames,
+        let probabilities = try WindowedPrediction.probabilities(network: try ParallelNetwork(network: net, threads: 1), features: features, frames: frames,
                                                                  window: window, stride: window, batchSize: 2)
         for start in stride(from: 0, to: frames, by: window) {
             let logits = features.withUnsafeBufferPointer {
@@ -36,7 +36,7 @@ import Testing
         let (frames, window, bins, notes) = (6, 4, smallConfig.nBins, smallConfig.nNotes)
         var g = SplitMix64(seed: 3)
         let features = (0..<(frames * bins)).map { _ in Float.random(in: -1...1, using: &g) }
-        let probabilities = try WindowedPrediction.probabilities(network: net, features: features, frames: frames,
+        let probabilities = try WindowedPrediction.probabilities(network: try ParallelNetwork(network: net, threads: 1), features: features, frames: frames,
                                                                  window: window, stride: 2)
         // Windows start at 0 and 2: frames 2 and 3 are in both.
         let first = features.withUnsafeBufferPointer { Array(net.forward($0.baseAddress!, batch: 1, frames: window)) }
@@ -50,7 +50,7 @@ import Testing
 
     @Test func wrongFeatureSizeIsAClearError() throws {
         let net = try TranscriptionNetwork(config: smallConfig, seed: 9)
-        #expect { try WindowedPrediction.probabilities(network: net, features: [1, 2, 3], frames: 1, window: 4, stride: 4) }
+        #expect { try WindowedPrediction.probabilities(network: try ParallelNetwork(network: net, threads: 1), features: [1, 2, 3], frames: 1, window: 4, stride: 4) }
             throws: { "\($0)".contains("not 1 frames of 12 bins") }
     }
 }

@@ -1,0 +1,41 @@
+// Splitting a batch between cores gives the single network's logits, loss and gradients.
+import Testing
+@testable import Model
+
+@Suite struct ParallelNetworkTests {
+    /// Different shards change only the summation order of the gradient combination.
+    let tolerance: Float = 1e-5
+
+    @Test(arguments: [2, 3])
+    func shardsAgreeWithOneNetwork(threads: Int) throws {
+        let single = try TranscriptionNetwork(config: smallConfig, seed: 21)
+        let parallel = try ParallelNetwork(network: try TranscriptionNetwork(config: smallConfig, seed: 21), threads: threads)
+        let (batch, frames) = (5, 4)
+        var g = SplitMix64(seed: 4)
+        let x = (0..<(batch * frames * smallConfig.nBins)).map { _ in Float.random(in: -1...1, using: &g) }
+        let y = (0..<(batch * frames * smallConfig.nNotes)).map { _ in Float(Int.random(in: 0...1, using: &g)) }
+        #expect(parallel.shards(batch).map(\.count).reduce(0, +) == batch)
+
+        let expected = x.withUnsafeBufferPointer { Array(single.forward($0.baseAddress!, batch: batch, frames: frames, training: true)) }
+        let got = x.withUnsafeBufferPointer { Array(parallel.forward($0.baseAddress!, batch: batch, frames: frames, training: true)) }
+        #expect(relativeError(got, expected) < tolerance)
+
+        let lossSingle = y.withUnsafeBufferPointer { single.backward(targets: $0.baseAddress!) }
+        let lossParallel = y.withUnsafeBufferPointer { parallel.backward(targets: $0.baseAddress!, batch: batch, frames: frames) }
+        #expect(abs(lossSingle - lossParallel) / lossSingle < tolerance)
+        for entry in single.parameters.layout.entries {
+            let error = relativeError(parallel.gradients[entry.name], Array(single.gradients[entry.name]))
+            #expect(error < tolerance, "\(entry.name): \(error)")
+        }
+    }
+
+    @Test func replicasShareTheParameters() throws {
+        let net = try TranscriptionNetwork(config: smallConfig, seed: 1)
+        let replica = try TranscriptionNetwork(config: smallConfig, sharing: net.parameters)
+        #expect(replica.parameters === net.parameters)
+        #expect(throws: ModelError.self) {
+            try TranscriptionNetwork(config: ModelConfig(c: 2, embedDim: 8, nLayers: 1, nHeads: 2, headDim: 4, nNotes: 5,
+                                                         binsPerNote: 2, nBins: 12), sharing: net.parameters)
+        }
+    }
+}
