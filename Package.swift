@@ -53,11 +53,12 @@ let package = Package(
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
 
         // MARK: Tests
-        .testTarget(name: "StreamingCQTTests", dependencies: ["StreamingCQT"], swiftSettings: swiftSettings),
+        .testTarget(name: "StreamingCQTTests", dependencies: ["StreamingCQT", "Model"], exclude: ["Fixtures"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "ModelTests", dependencies: ["Model"], swiftSettings: swiftSettings),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"], swiftSettings: swiftSettings),
         .testTarget(name: "LiveCaptureTests", dependencies: ["LiveCapture"], swiftSettings: swiftSettings),
         .testTarget(name: "TranscriptionTests", dependencies: ["Transcription"], swiftSettings: swiftSettings),
-        .testTarget(name: "TranscriberCLITests", dependencies: ["transcriber", "Model"], swiftSettings: swiftSettings),
+        .testTarget(name: "TranscriberCLITests", dependencies: ["transcriber", "Model", "AudioIO", "StreamingCQT"], swiftSettings: swiftSettings),
     ]
 )

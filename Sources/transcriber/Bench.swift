@@ -6,7 +6,7 @@ import Model
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure speed (release builds only): BLAS ceiling, model inference and training.",
+        abstract: "Measure speed (release builds only): the CQT, the BLAS ceiling, model inference and training.",
         discussion: "Each row is the median of several runs and names its thread count and input. Compare ratios within one run.")
 
     @Option(help: "Write the rows as JSON to this file.")
@@ -38,9 +38,10 @@ struct Bench: ParsableCommand {
             }
             rows += new
         }
+        let include = { (name: String) in only.map { name.hasPrefix($0) || $0.hasPrefix(name) } ?? true }
+        if include("cqt") { report(try CQTBenchmarks.rows(runs: runs)) }
         let ceiling = ModelBenchmarks.sgemmCeiling(threads: threads, runs: runs)
         report([ceiling])
-        let include = { (name: String) in only.map { name.hasPrefix($0) } ?? true }
         report(try ModelBenchmarks.network(config: ModelConfig(), frames: 43, threads: threads, runs: runs,
                                            ceiling: ceiling.value, include: include))
         if let json {

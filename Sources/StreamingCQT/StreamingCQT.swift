@@ -1,0 +1,276 @@
+// StreamingCQT: the incremental sliding constant-Q transform. Push audio in chunks of any size;
+// each frame is delivered as soon as the samples it needs have arrived. The batch transform is
+// this same engine fed a whole signal, so training and live use compute the same numbers.
+
+/// Samples of one decimation level, with their absolute indices. Indices below 0 (before the
+/// stream began) hold zeros. Storage is allocated once; old samples are dropped by compaction.
+final class LevelBuffer {
+    let data: UnsafeMutablePointer<Float>
+    let capacity: Int
+    /// Zero samples kept before index 0 at the start.
+    let history: Int
+    /// Absolute index of data[0].
+    var base: Int
+    /// Absolute index one past the newest sample.
+    var end: Int
+
+    init(capacity: Int, history: Int) {
+        self.capacity = capacity
+        self.history = history
+        data = .allocate(capacity: capacity)
+        data.initialize(repeating: 0, count: capacity)
+        base = -history
+        end = 0
+    }
+
+    /// Back to the state of a new stream.
+    func reset() {
+        data.update(repeating: 0, count: capacity)
+        base = -history
+        end = 0
+    }
+
+    deinit { data.deallocate() }
+
+    var free: Int { capacity - (end - base) }
+
+    /// Pointer such that pointer[i] is the sample of absolute index i.
+    @inline(__always) var absolute: UnsafeMutablePointer<Float> { data - base }
+
+    /// Drops samples before absolute index `keepFrom`.
+    func compact(keepFrom: Int) {
+        let shift = keepFrom - base
+        guard shift > 0 else { return }
+        let count = end - keepFrom
+        if count > 0 { data.update(from: data + shift, count: count) }
+        base = keepFrom
+    }
+}
+
+/// The incremental transform. Not thread-safe: one instance per audio stream.
+///
+/// `push` never allocates: level buffers, FFT buffers and the frame are allocated at init.
+/// Frame t describes the instant t * hop (samples); frames are numbered from 0.
+public final class StreamingCQT {
+    public let bank: CQTKernelBank
+    public var settings: CQTSettings { bank.settings }
+    /// Frames delivered so far.
+    public private(set) var framesEmitted = 0
+    /// Samples pushed so far.
+    public private(set) var samplesPushed = 0
+    public private(set) var isFinished = false
+
+    private let levels: [LevelBuffer]
+    private let ffts: [RealFFT]
+    private let frame: UnsafeMutableBufferPointer<Float>
+    private let epsilon: Float
+    private let chunk: Int
+
+    public convenience init(settings: CQTSettings, planning: FFTPlanning = .measure) throws(CQTError) {
+        self.init(bank: try CQTKernelBank(settings: settings), planning: planning)
+    }
+
+    public init(bank: CQTKernelBank, planning: FFTPlanning = .measure) {
+        self.bank = bank
+        let hop = bank.settings.hopLength, h = bank.decimator.halfLength
+        // Each level keeps what the next frame's blocks and the next decimation read, plus room
+        // for the samples one internal chunk brings.
+        let chunkSize = max(hop, 1024)
+        chunk = chunkSize
+        levels = (0...bank.maxLevel).map { level in
+            let blocks = bank.groups.filter { $0.level == level }.map { $0.fftSize + abs($0.causalOffset) }.max() ?? 0
+            let history = blocks + 2 * h + 2 * (hop >> level) + 8
+            // A frame waiting for its look-ahead holds every level's samples since its instant.
+            let pending = (bank.lookahead >> level) + blocks
+            return LevelBuffer(capacity: history + pending + (chunkSize >> level) + 2 * hop + 4 * h + 64, history: history)
+        }
+        var sizes: [Int: RealFFT] = [:]
+        ffts = bank.groups.map { g in
+            if let existing = sizes[g.fftSize] { return existing }
+            let fft = RealFFT(size: g.fftSize, planning: planning)
+            sizes[g.fftSize] = fft
+            return fft
+        }
+        frame = .allocate(capacity: bank.settings.binCount)
+        frame.initialize(repeating: 0)
+        epsilon = Float(bank.settings.compressionEpsilon)
+    }
+
+    deinit { frame.deallocate() }
+
+    /// Samples after a frame's instant that must arrive before it is delivered.
+    public var lookahead: Int { bank.lookahead }
+    public var lookaheadMilliseconds: Double { bank.lookaheadMilliseconds }
+
+    /// Pushes mono samples at the settings' rate; calls `onFrame(t, frame)` for every frame that
+    /// becomes complete, in order. `frame` (binCount values, lowest bin first) is valid only
+    /// during the call.
+    public func push(_ samples: UnsafeBufferPointer<Float>,
+                     onFrame: (Int, UnsafeBufferPointer<Float>) -> Void) throws(CQTError) {
+        guard !isFinished else { throw .finished }
+        var offset = 0
+        let level0 = levels[0]
+        while offset < samples.count {
+            compact()
+            let n = min(samples.count - offset, chunk, level0.free)
+            precondition(n > 0, "StreamingCQT: level buffers are full; their sizing is wrong")
+            (level0.absolute + level0.end).update(from: samples.baseAddress! + offset, count: n)
+            level0.end += n
+            samplesPushed += n
+            offset += n
+            decimate()
+            emitReadyFrames(onFrame)
+        }
+    }
+
+    public func push(_ samples: [Float], onFrame: (Int, UnsafeBufferPointer<Float>) -> Void) throws(CQTError) {
+        try samples.withUnsafeBufferPointer { (buffer) throws(CQTError) in try push(buffer, onFrame: onFrame) }
+    }
+
+    /// Ends the stream: the signal is taken as zero after the last sample, and every frame up to
+    /// floor(samplesPushed / hop) (the last whose instant lies within the signal) is delivered.
+    public func finish(onFrame: (Int, UnsafeBufferPointer<Float>) -> Void) throws(CQTError) {
+        guard !isFinished else { throw .finished }
+        let total = finalFrameCount
+        let level0 = levels[0]
+        while framesEmitted < total {
+            compact()
+            let n = min(chunk, level0.free)
+            precondition(n > 0, "StreamingCQT: level buffers are full; their sizing is wrong")
+            (level0.absolute + level0.end).update(repeating: 0, count: n)
+            level0.end += n
+            decimate()
+            emitReadyFrames(onFrame, limit: total)
+        }
+        isFinished = true
+    }
+
+    /// The frames a finished stream of `samplesPushed` samples has: floor(n / hop) + 1.
+    public var finalFrameCount: Int { samplesPushed / settings.hopLength + 1 }
+
+    /// Forgets all audio; the next push starts a new stream at sample 0.
+    public func reset() {
+        for level in levels { level.reset() }
+        framesEmitted = 0
+        samplesPushed = 0
+        isFinished = false
+    }
+
+    // MARK: Decimation
+
+    /// Computes every level-l sample whose inputs at level l-1 have arrived.
+    private func decimate() {
+        let h = bank.decimator.halfLength
+        bank.decimator.oddTaps.withUnsafeBufferPointer { taps in
+            for l in 1..<levels.count {
+                let source = levels[l - 1], target = levels[l]
+                let x = UnsafePointer(source.absolute), y = target.absolute
+                // y[j] needs x[2j + H].
+                var j = target.end
+                let last = min((source.end - 1 - h) / 2, target.base + target.capacity - 1)
+                while j <= last {
+                    let c = x + 2 * j
+                    var sum: Float = 0.5 * c[0]
+                    for n in 0..<taps.count {
+                        let i = 2 * n + 1
+                        sum += taps[n] * (c[-i] + c[i])
+                    }
+                    y[j] = sum
+                    j += 1
+                }
+                target.end = max(target.end, j)
+            }
+        }
+    }
+
+    /// Drops samples no future frame or decimation will read.
+    private func compact() {
+        let hop = settings.hopLength, h = bank.decimator.halfLength
+        for (l, level) in levels.enumerated() {
+            var keep = level.end
+            let instant = framesEmitted * hop >> l
+            for g in bank.groups where g.level == l {
+                keep = min(keep, blockStart(g, instant: instant))
+            }
+            if l + 1 < levels.count { keep = min(keep, 2 * levels[l + 1].end - h) }
+            level.compact(keepFrom: max(level.base, keep - 1))
+        }
+    }
+
+    // MARK: Frames
+
+    /// Absolute level index of the first copied sample of group g's block for a frame whose
+    /// instant is `instant` level samples.
+    @inline(__always)
+    private func blockStart(_ g: OctaveGroup, instant: Int) -> Int {
+        settings.alignment == .centred
+            ? instant - g.fftSize / 2 + g.supportStart
+            : instant + g.causalOffset - g.supportLength
+    }
+
+    private func frameIsReady(_ t: Int) -> Bool {
+        let hop = settings.hopLength
+        if settings.alignment == .causal && levels[0].end < t * hop { return false }
+        for g in bank.groups {
+            let last = blockStart(g, instant: t * hop >> g.level) + g.supportLength
+            if levels[g.level].end < last { return false }
+        }
+        return true
+    }
+
+    private func emitReadyFrames(_ onFrame: (Int, UnsafeBufferPointer<Float>) -> Void, limit: Int = .max) {
+        while framesEmitted < limit && frameIsReady(framesEmitted) {
+            computeFrame(framesEmitted)
+            onFrame(framesEmitted, UnsafeBufferPointer(frame))
+            framesEmitted += 1
+        }
+    }
+
+    private func computeFrame(_ t: Int) {
+        let hop = settings.hopLength
+        let out = frame.baseAddress!
+        for (index, g) in bank.groups.enumerated() {
+            let fft = ffts[index]
+            let input = fft.input.baseAddress!
+            input.update(repeating: 0, count: g.fftSize)
+            let source = levels[g.level].absolute + blockStart(g, instant: t * hop >> g.level)
+            (input + g.supportStart).update(from: source, count: g.supportLength)
+            fft.execute()
+            let spectrum = UnsafeRawPointer(fft.output.baseAddress!).assumingMemoryBound(to: Float.self)
+            g.realWeights.withUnsafeBufferPointer { realWeights in
+                g.imaginaryWeights.withUnsafeBufferPointer { imaginaryWeights in
+                    g.segments.withUnsafeBufferPointer { segments in
+                        for i in 0..<segments.count {
+                            let segment = segments[i]
+                            out[g.bins.lowerBound + i] = complexMagnitude(
+                                spectrum + 2 * segment.firstBin, realWeights.baseAddress! + segment.offset,
+                                imaginaryWeights.baseAddress! + segment.offset, vectors: segment.count / 4)
+                        }
+                    }
+                }
+            }
+        }
+        logInPlace(out, count: frame.count, epsilon: epsilon)
+    }
+}
+
+/// |sum x * realWeights + i sum x * imaginaryWeights| over `vectors` runs of 8 floats
+/// (4 interleaved complex values each).
+@inline(__always)
+func complexMagnitude(_ x: UnsafePointer<Float>, _ realWeights: UnsafePointer<Float>,
+                      _ imaginaryWeights: UnsafePointer<Float>, vectors: Int) -> Float {
+    var re = SIMD8<Float>(), im = SIMD8<Float>()
+    for v in 0..<vectors {
+        let xs = UnsafeRawPointer(x + 8 * v).loadUnaligned(as: SIMD8<Float>.self)
+        re += xs * UnsafeRawPointer(realWeights + 8 * v).loadUnaligned(as: SIMD8<Float>.self)
+        im += xs * UnsafeRawPointer(imaginaryWeights + 8 * v).loadUnaligned(as: SIMD8<Float>.self)
+    }
+    let r = re.sum(), i = im.sum()
+    return (r * r + i * i).squareRoot()
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
