@@ -11,6 +11,7 @@ packages=(
   libsndfile1-dev     # libsndfile: reading and writing audio files
   libsamplerate0-dev  # libsamplerate: resampling to the model rate
   alsa-utils          # arecord/aplay: checking a capture device by hand
+  sox                 # the demo synthesises its test chord with it
 )
 
 missing=()
