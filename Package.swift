@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "transcriber", targets: ["transcriber"]),
         .library(name: "StreamingCQT", targets: ["StreamingCQT"]),
         .library(name: "Model", targets: ["Model"]),
+        .library(name: "Trainer", targets: ["Trainer"]),
         .library(name: "LiveCapture", targets: ["LiveCapture"]),
         .library(name: "Transcription", targets: ["Transcription"]),
     ],
@@ -28,7 +29,7 @@ let package = Package(
         .executableTarget(
             name: "transcriber",
             dependencies: [
-                "Transcription", "LiveCapture", "StreamingCQT", "Model", "AudioIO", "Benchmarks",
+                "Transcription", "LiveCapture", "StreamingCQT", "Model", "AudioIO", "Benchmarks", "Trainer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -43,6 +44,7 @@ let package = Package(
         .target(name: "LiveCapture", dependencies: ["CALSA", "AudioIO"], swiftSettings: swiftSettings),
         .target(name: "AudioIO", dependencies: ["CSndFile", "CSampleRate"], swiftSettings: swiftSettings),
         .target(name: "StreamingCQT", dependencies: ["CFFTW"], swiftSettings: swiftSettings),
+        .target(name: "Trainer", dependencies: ["AudioIO", "StreamingCQT", "Model"], swiftSettings: swiftSettings),
         .target(name: "Model", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
 
         // MARK: C libraries from Debian (pkg-config names, apt providers)
@@ -56,6 +58,8 @@ let package = Package(
         .testTarget(name: "StreamingCQTTests", dependencies: ["StreamingCQT", "Model"], exclude: ["Fixtures"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "ModelTests", dependencies: ["Model"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "AudioIO", "StreamingCQT", "Model"],
+                    exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"], swiftSettings: swiftSettings),
         .testTarget(name: "LiveCaptureTests", dependencies: ["LiveCapture"], swiftSettings: swiftSettings),
         .testTarget(name: "TranscriptionTests", dependencies: ["Transcription"], swiftSettings: swiftSettings),

@@ -1,0 +1,48 @@
+// LabelRoll: note labels turned into per-frame targets on the CQT frame grid.
+
+/// Which notes a frame's targets name.
+public enum NoteSpace: Sendable, Equatable {
+    /// One target per key from `lowestNote`, `count` keys (88 from A0 for the piano).
+    case keys(lowestNote: Int, count: Int)
+    /// One target per pitch class (C = 0 ... B = 11): --only-note-names.
+    case pitchClasses
+
+    public var count: Int {
+        switch self {
+        case let .keys(_, count): return count
+        case .pitchClasses: return 12
+        }
+    }
+
+    /// The target index of MIDI pitch `note`, or nil when outside the range.
+    public func index(of note: Int) -> Int? {
+        switch self {
+        case let .keys(lowest, count): return (lowest..<(lowest + count)).contains(note) ? note - lowest : nil
+        case .pitchClasses: return note % 12
+        }
+    }
+}
+
+public enum LabelRoll {
+    /// Targets [frames, space.count]: 1 where a note sounds at the frame's instant.
+    ///
+    /// Frame t's instant is t * hop / sampleRate seconds; a label [start, end) (in seconds, from
+    /// 44.1 kHz sample indices) is active in frame t iff start <= t * hop / sampleRate < end.
+    /// Equivalently the first active frame is ceil(start * rate / hop) and the last is
+    /// ceil(end * rate / hop) - 1, computed exactly in integers. Notes outside the space are dropped.
+    public static func roll(_ labels: [NoteLabel], frames: Int, hop: Int, sampleRate: Int, space: NoteSpace) -> [Float] {
+        let k = space.count
+        var roll = [Float](repeating: 0, count: frames * k)
+        for label in labels {
+            guard let column = space.index(of: label.note) else { continue }
+            // t * hop / sr >= start / 44100  <=>  t >= start * sr / (44100 * hop)
+            let first = ceilDivide(label.start * sampleRate, LabelCSV.sampleRate * hop)
+            let last = ceilDivide(label.end * sampleRate, LabelCSV.sampleRate * hop) - 1
+            guard first <= last else { continue }
+            for t in max(first, 0)...min(last, frames - 1) where t >= 0 { roll[t * k + column] = 1 }
+        }
+        return roll
+    }
+
+    static func ceilDivide(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }
+}
