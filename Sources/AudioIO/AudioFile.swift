@@ -88,6 +88,9 @@ public enum AudioFile {
         defer { sf_close(file) }
         let channels = Int(sfInfo.channels)
         let expected = Int(sfInfo.frames)
+        if let promised = promisedFrames(file, available: expected) {
+            throw AudioFileError.truncated(path: path, expectedFrames: promised, readFrames: expected)
+        }
         guard expected > 0, channels > 0 else { throw AudioFileError.empty(path: path) }
         var samples = [Float](repeating: 0, count: expected * channels)
         var got = 0
@@ -150,6 +153,21 @@ public enum AudioFile {
             unlink(temporary)
             throw AudioFileError.cannotWrite(path: path, reason: reason)
         }
+    }
+
+    /// libsndfile quietly shortens a file whose data chunk claims more bytes than the file holds,
+    /// noting "data : CLAIMED (should be ACTUAL)" in its log. Returns the frames the header
+    /// promised when that happened, so a cut-off download is an error rather than half a song.
+    private static func promisedFrames(_ file: OpaquePointer, available: Int) -> Int? {
+        var log = [CChar](repeating: 0, count: 4096)
+        sf_command(file, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
+        let text = String(cString: log)
+        for line in text.split(separator: "\n") where line.hasPrefix("data") && line.contains("(should be") {
+            let numbers = line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            guard numbers.count >= 2, numbers[0] > numbers[1], numbers[1] > 0 else { continue }
+            return Int((Double(available) * Double(numbers[0]) / Double(numbers[1])).rounded())
+        }
+        return nil
     }
 
     private static func makeInfo(_ file: OpaquePointer, _ sfInfo: SF_INFO) -> AudioInfo {

@@ -158,6 +158,22 @@ public struct SafeTensorsFile: Sendable {
 
     public func info(_ name: String) -> SafeTensorInfo? { index[name].map { tensors[$0] } }
 
+    /// Copies `count` F32 elements of tensor `name`, starting at element `offset`, into
+    /// `destination`: reads only those bytes of the (memory-mapped) file.
+    public func copyFloats(_ name: String, offset: Int, count: Int,
+                           into destination: UnsafeMutablePointer<Float>) throws(SafeTensorsError) {
+        guard let info = info(name) else { throw .missingTensor(name) }
+        guard info.dtype == "F32" else { throw .unsupportedDType(tensor: name, dtype: info.dtype) }
+        let total = info.shape.reduce(1, *)
+        guard offset >= 0, count >= 0, offset + count <= total else {
+            throw .badField(tensor: name, field: "(slice)", problem: "elements \(offset)..<\(offset + count) of \(total)")
+        }
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            UnsafeMutableRawPointer(destination).copyMemory(
+                from: bytes.baseAddress! + dataStart + info.range.lowerBound + 4 * offset, byteCount: 4 * count)
+        }
+    }
+
     /// The tensor's values as Float32, converting F16, BF16 and F64.
     public func floats(_ name: String) throws(SafeTensorsError) -> [Float] {
         guard let info = info(name) else { throw .missingTensor(name) }

@@ -21,7 +21,7 @@ public enum CQTAlignment: String, Codable, Sendable, CaseIterable {
 /// Filters: Hann-windowed complex exponentials of length N = Q * sr / (f + gamma / alpha), with
 /// alpha = 2^(1 / (12 binsPerNote)) - 1 and Q = filterScale / alpha, normalised to unit L1 norm
 /// (a sinusoid of amplitude A at a bin's frequency gives magnitude A / 2 in every register).
-/// Output: ln(magnitude + compressionEpsilon).
+/// Output: ln(1 + magnitude / compressionEpsilon): 0 for silence, about 8 for a loud note.
 public struct CQTSettings: Codable, Sendable, Equatable {
     public var sampleRate: Int = 22050
     public var hopLength: Int = 512
@@ -34,7 +34,8 @@ public struct CQTSettings: Codable, Sendable, Equatable {
     /// Variable-Q offset in Hz: shortens the low filters (librosa's vqt gamma). 0 = constant Q.
     public var gamma: Double = 0
     public var alignment: CQTAlignment = .causal
-    /// The floor of the log compression: silence gives ln(compressionEpsilon).
+    /// The scale of the log compression ln(1 + x / epsilon): magnitudes well below it count as
+    /// silence (0); 1e-4 is -80 dB below a full-scale sinusoid's 0.5.
     public var compressionEpsilon: Double = 1e-4
 
     public init(sampleRate: Int = 22050, hopLength: Int = 512, binsPerNote: Int = 4, lowestNote: Int = 21,
@@ -57,7 +58,7 @@ public struct CQTSettings: Codable, Sendable, Equatable {
     public var alpha: Double { exp2(1 / Double(binsPerOctave)) - 1 }
     public var q: Double { filterScale / alpha }
     /// The value silence maps to.
-    public var floor: Float { Float(log(compressionEpsilon)) }
+    public var floor: Float { 0 }
     /// Frames per second, sr / hop.
     public var frameRate: Double { Double(sampleRate) / Double(hopLength) }
 
@@ -97,7 +98,7 @@ public struct CQTSettings: Codable, Sendable, Equatable {
         [
             "sample_rate": "\(sampleRate)", "hop_length": "\(hopLength)", "bins_per_note": "\(binsPerNote)",
             "lowest_note": "\(lowestNote)", "n_bins": "\(binCount)", "cqt_alignment": alignment.rawValue,
-            "cqt_compression": "log(x+\(compressionEpsilon))", "cqt_filter_scale": "\(filterScale)",
+            "cqt_compression": "log1p(x/\(compressionEpsilon))", "cqt_filter_scale": "\(filterScale)",
             "cqt_gamma": "\(gamma)",
         ]
     }
@@ -125,9 +126,9 @@ public struct CQTSettings: Codable, Sendable, Equatable {
         }
         var epsilon = 1e-4
         if let compression = metadata["cqt_compression"] {
-            guard compression.hasPrefix("log(x+"), compression.hasSuffix(")"),
-                  let value = Double(compression.dropFirst(6).dropLast()) else {
-                throw .invalidSettings("metadata 'cqt_compression' is '\(compression)'; this program knows log(x+EPSILON)")
+            guard compression.hasPrefix("log1p(x/"), compression.hasSuffix(")"),
+                  let value = Double(compression.dropFirst(8).dropLast()) else {
+                throw .invalidSettings("metadata 'cqt_compression' is '\(compression)'; this program knows log1p(x/EPSILON)")
             }
             epsilon = value
         }

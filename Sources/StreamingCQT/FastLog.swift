@@ -27,16 +27,17 @@ func fastLog(_ x: SIMD8<Float>) -> SIMD8<Float> {
     return e * 0.693_147_180_559_945_3 + 2 * s * p
 }
 
-/// values[i] = ln(values[i] + epsilon), in place.
+/// values[i] = ln(1 + values[i] / epsilon), in place.
 func logInPlace(_ values: UnsafeMutablePointer<Float>, count: Int, epsilon: Float) {
+    let scale = 1 / epsilon
     var i = 0
     while i + 8 <= count {
-        let v = UnsafeRawPointer(values + i).loadUnaligned(as: SIMD8<Float>.self) + epsilon
+        let v = UnsafeRawPointer(values + i).loadUnaligned(as: SIMD8<Float>.self) * scale + 1
         UnsafeMutableRawPointer(values + i).storeBytes(of: fastLog(v), as: SIMD8<Float>.self)
         i += 8
     }
     while i < count {
-        values[i] = log(values[i] + epsilon)
+        values[i] = log1p(values[i] * scale)
         i += 1
     }
 }

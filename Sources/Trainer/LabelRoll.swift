@@ -38,8 +38,9 @@ public enum LabelRoll {
             // t * hop / sr >= start / 44100  <=>  t >= start * sr / (44100 * hop)
             let first = ceilDivide(label.start * sampleRate, LabelCSV.sampleRate * hop)
             let last = ceilDivide(label.end * sampleRate, LabelCSV.sampleRate * hop) - 1
-            guard first <= last else { continue }
-            for t in max(first, 0)...min(last, frames - 1) where t >= 0 { roll[t * k + column] = 1 }
+            let lo = max(first, 0), hi = min(last, frames - 1)   // labels past the audio's end are cut
+            guard lo <= hi else { continue }
+            for t in lo...hi { roll[t * k + column] = 1 }
         }
         return roll
     }

@@ -53,6 +53,21 @@ func temporaryDirectory() -> URL {
         }
     }
 
+    /// A WAV cut off mid-download: the header promises more than the file holds.
+    @Test func truncatedFileIsAnErrorNotHalfASong() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("cut.wav").path
+        try AudioFile.write(AudioBuffer(samples: [Float](repeating: 0.25, count: 22050), sampleRate: 22050, channels: 1),
+                            to: path, format: .wavPCM16)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
+        #expect { try AudioFile.read(path) } throws: { error in
+            guard case let .truncated(_, expected, read) = error as? AudioFileError else { return false }
+            return abs(expected - 22050) < 16 && read < 11100 && "\(error)".contains("truncated or damaged")
+        }
+    }
+
     @Test func writingToAMissingFolderFailsClearly() {
         let buffer = AudioBuffer(samples: [0, 0.5], sampleRate: 22050, channels: 1)
         #expect { try AudioFile.write(buffer, to: "/nonexistent/dir/x.wav", format: .wavPCM16) } throws: { error in

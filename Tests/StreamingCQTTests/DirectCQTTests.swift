@@ -5,7 +5,7 @@ import Testing
 @testable import StreamingCQT
 
 /// |sum_n x[n] w(n - c) e^{-2 pi i f (n - c) / sr}| / sum w, with w the Hann window of the bin's
-/// length centred at c; ln(. + epsilon). `centre(t, bin)` gives c in samples (Double).
+/// length centred at c; ln(1 + . / epsilon). `centre(t, bin)` gives c in samples (Double).
 func directCQT(_ x: [Float], settings: CQTSettings, frames: Range<Int>, bins: [Int],
                centre: (Int, Int) -> Double) -> [[Double]] {
     let sr = Double(settings.sampleRate)
@@ -23,7 +23,7 @@ func directCQT(_ x: [Float], settings: CQTSettings, frames: Range<Int>, bins: [I
                 re += Double(x[n]) * w * cos(2 * Double.pi * f * offset / sr)
                 im -= Double(x[n]) * w * sin(2 * Double.pi * f * offset / sr)
             }
-            return log((re * re + im * im).squareRoot() / norm + settings.compressionEpsilon)
+            return log1p((re * re + im * im).squareRoot() / norm / settings.compressionEpsilon)
         }
     }
 }
@@ -49,7 +49,7 @@ func directCQT(_ x: [Float], settings: CQTSettings, frames: Range<Int>, bins: [I
             let mine = bins.map { Double(fast[t * 352 + $0]) }
             worstCorrelation = min(worstCorrelation, correlation(mine, direct[row]))
             // Where the signal is well above the floor, the log magnitudes agree closely.
-            for (i, value) in direct[row].enumerated() where value > log(1e-2) {
+            for (i, value) in direct[row].enumerated() where value > log1p(1e-2 / settings.compressionEpsilon) {
                 worstDifference = max(worstDifference, abs(mine[i] - value))
             }
         }

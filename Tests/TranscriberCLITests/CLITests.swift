@@ -44,7 +44,7 @@ func runTranscriber(_ arguments: [String], environment: [String: String] = [:]) 
     @Test func helpListsEverySubcommandWithOneLine() throws {
         let result = try runTranscriber(["--help"])
         #expect(result.status == 0)
-        for subcommand in ["devices", "cqt", "predict", "info", "bench"] {
+        for subcommand in ["devices", "preprocess", "train", "evaluate", "cqt", "predict", "info", "bench"] {
             #expect(result.stdout.contains("  \(subcommand) "), "missing \(subcommand) in:\n\(result.stdout)")
         }
     }

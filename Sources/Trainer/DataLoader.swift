@@ -1,0 +1,103 @@
+// DataLoader: shuffled batches of windows, assembled ahead on a background thread so the
+// training step never waits for the disk (the time it does wait is measured and reported).
+import Foundation
+import Model
+import Synchronization
+
+/// One batch: inputs (B, T, F) and targets (B, T, K).
+public struct Batch: Sendable {
+    public var size: Int
+    public var frames: [Float]
+    public var targets: [Float]
+}
+
+/// What the producer thread and the consumer share; the thread owns it, so a loader dropped
+/// mid-epoch only has to cancel it.
+private final class BatchPipeline: @unchecked Sendable {
+    // Sendable: `queue` is a Mutex, `cancelled` an Atomic, the rest immutable or semaphores.
+    let store: ChunkStore
+    let order: [Int]
+    let batchSize: Int
+    let queue = Mutex<[Batch?]>([])
+    let filled = DispatchSemaphore(value: 0)
+    let free: DispatchSemaphore
+    let cancelled = Atomic<Bool>(false)
+
+    init(store: ChunkStore, order: [Int], batchSize: Int, prefetch: Int) {
+        self.store = store
+        self.order = order
+        self.batchSize = batchSize
+        free = DispatchSemaphore(value: max(1, prefetch))
+    }
+
+    func produce() {
+        let t = store.frames, f = store.bins, k = store.notes
+        var start = 0
+        while start < order.count {
+            free.wait()
+            if cancelled.load(ordering: .acquiring) { return }
+            let size = min(batchSize, order.count - start)
+            var frames = [Float](repeating: 0, count: size * t * f)
+            var targets = [Float](repeating: 0, count: size * t * k)
+            var failed = false
+            frames.withUnsafeMutableBufferPointer { fp in
+                targets.withUnsafeMutableBufferPointer { yp in
+                    for b in 0..<size {
+                        do { try store.copy(order[start + b], frames: fp.baseAddress! + b * t * f, targets: yp.baseAddress! + b * t * k) }
+                        catch { failed = true }
+                    }
+                }
+            }
+            queue.withLock { $0.append(failed ? nil : Batch(size: size, frames: frames, targets: targets)) }
+            filled.signal()
+            start += size
+        }
+    }
+
+    func cancel() {
+        cancelled.store(true, ordering: .releasing)
+        free.signal()
+    }
+}
+
+public final class DataLoader {
+    public let store: ChunkStore
+    public let batchSize: Int
+    public let batches: Int
+    private let pipeline: BatchPipeline
+    private var consumed = 0
+    /// Seconds the consumer spent waiting in `next()`.
+    public private(set) var waitSeconds = 0.0
+
+    /// Batches of `batchSize` over `store`, in an order shuffled by (seed, epoch) - the same
+    /// order on every run with those values - `prefetch` batches ahead.
+    public init(store: ChunkStore, batchSize: Int, seed: UInt64, epoch: Int, shuffle: Bool = true, prefetch: Int = 4) {
+        self.store = store
+        self.batchSize = batchSize
+        var order = Array(0..<store.count)
+        if shuffle {
+            var generator = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(epoch))
+            order.shuffle(using: &generator)
+        }
+        batches = (order.count + batchSize - 1) / batchSize
+        pipeline = BatchPipeline(store: store, order: order, batchSize: batchSize, prefetch: prefetch)
+        let thread = Thread { [pipeline] in pipeline.produce() }
+        thread.name = "data loader"
+        thread.start()
+    }
+
+    deinit { pipeline.cancel() }
+
+    /// The next batch, or nil at the end of the epoch. Throws if a window could not be read.
+    public func next() throws -> Batch? {
+        guard consumed < batches else { return nil }
+        let waitStart = DispatchTime.now().uptimeNanoseconds
+        pipeline.filled.wait()
+        waitSeconds += Double(DispatchTime.now().uptimeNanoseconds - waitStart) / 1e9
+        let batch = pipeline.queue.withLock { $0.removeFirst() }
+        pipeline.free.signal()
+        consumed += 1
+        guard let batch else { throw ChunkStoreError(description: "a chunk file could not be read (damaged?)") }
+        return batch
+    }
+}

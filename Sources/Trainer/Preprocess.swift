@@ -1,0 +1,171 @@
+// Preprocess: MusicNet-layout audio and labels -> CQT windows and target rolls on disk, one
+// safetensors file per recording, computed with the very engine the live path streams through.
+import AudioIO
+import Foundation
+import Model
+import StreamingCQT
+import Synchronization
+
+public struct PreprocessOptions: Sendable {
+    public var data: String
+    public var output: String
+    public var split: String = "train"
+    public var cqt = CQTSettings()
+    /// Window length in seconds (--batch-seconds): round(seconds * sr / hop) frames.
+    public var windowSeconds: Double = 1
+    /// Windows kept per recording (--n-batches); 0 keeps every window.
+    public var windowsPerRecording: Int = 60
+    public var onlyNoteNames = false
+    public var workers: Int = 2
+    public var seed: UInt64 = 0
+
+    public init(data: String, output: String) {
+        self.data = data
+        self.output = output
+    }
+
+    public var windowFrames: Int { max(1, Int((windowSeconds * cqt.frameRate).rounded())) }
+    public var space: NoteSpace { onlyNoteNames ? .pitchClasses : .keys(lowestNote: cqt.lowestNote, count: cqt.notes) }
+
+    /// What a chunk file records about how it was made; a file made otherwise is redone.
+    public var metadata: [String: String] {
+        cqt.metadata.merging([
+            "window_frames": "\(windowFrames)", "n_notes": "\(space.count)", "only_note_names": "\(onlyNoteNames)",
+            "windows_per_recording": "\(windowsPerRecording)", "seed": "\(seed)", "chunk_format": "1",
+        ]) { $1 }
+    }
+}
+
+/// Progress as files finish.
+public struct PreprocessProgress: Sendable {
+    public var filesDone: Int
+    public var filesTotal: Int
+    public var audioSeconds: Double
+    public var elapsed: Double
+}
+
+public struct PreprocessReport: Sendable {
+    public var written: [String] = []
+    public var alreadyDone: [String] = []
+    /// Recordings or files that were skipped, each with its reason (file and line where known).
+    public var skipped: [String] = []
+    public var audioSeconds = 0.0
+    public var elapsed = 0.0
+}
+
+public enum Preprocess {
+    /// Where recording `id`'s chunks go.
+    public static func chunkPath(_ options: PreprocessOptions, id: String) -> String {
+        (options.output as NSString).appendingPathComponent("\(options.split)/\(id).safetensors")
+    }
+
+    /// Runs over every recording of the split with `workers` in parallel. Finished files (same
+    /// settings) are skipped, so an interrupted run resumes; files are written whole or not at all.
+    /// A recording that cannot be read is reported and the others go on; a write failure (a full
+    /// disk) stops the run with the files finished so far intact.
+    public static func run(_ options: PreprocessOptions, stop: @escaping @Sendable () -> Bool = { false },
+                           progress: @escaping @Sendable (PreprocessProgress) -> Void = { _ in }) throws -> PreprocessReport {
+        let (recordings, layoutSkipped) = try MusicNetLayout.recordings(root: options.data, split: options.split)
+        let folder = (options.output as NSString).appendingPathComponent(options.split)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let bank = try CQTKernelBank(settings: options.cqt)
+        let start = Date()
+        struct Shared {
+            var next = 0
+            var report = PreprocessReport()
+            var fatal: Error?
+        }
+        let shared = Mutex(Shared())
+        shared.withLock { $0.report.skipped = layoutSkipped }
+        let workers = max(1, min(options.workers, recordings.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            let engine = StreamingCQT(bank: bank, planning: .measure)
+            while true {
+                let index: Int? = shared.withLock { state in
+                    guard state.fatal == nil, state.next < recordings.count, !stop() else { return nil }
+                    defer { state.next += 1 }
+                    return state.next
+                }
+                guard let index else { return }
+                let recording = recordings[index]
+                do {
+                    let outcome = try process(recording, options: options, engine: engine)
+                    shared.withLock { state in
+                        switch outcome {
+                        case let .written(seconds):
+                            state.report.written.append(recording.id)
+                            state.report.audioSeconds += seconds
+                        case .alreadyDone: state.report.alreadyDone.append(recording.id)
+                        }
+                        let report = state.report
+                        progress(PreprocessProgress(filesDone: report.written.count + report.alreadyDone.count
+                                                        + report.skipped.count - layoutSkipped.count,
+                                                    filesTotal: recordings.count, audioSeconds: report.audioSeconds,
+                                                    elapsed: Date().timeIntervalSince(start)))
+                    }
+                } catch let error as SafeTensorsError {
+                    if case .cannotWrite = error { shared.withLock { $0.fatal = $0.fatal ?? error } }
+                    else { shared.withLock { $0.report.skipped.append("\(recording.audioPath): \(error)") } }
+                } catch {
+                    shared.withLock { $0.report.skipped.append("\(recording.id): \(error)") }
+                }
+            }
+        }
+        var report = shared.withLock { $0.report }
+        if let fatal = shared.withLock({ $0.fatal }) { throw fatal }
+        report.elapsed = Date().timeIntervalSince(start)
+        return report
+    }
+
+    enum Outcome { case written(seconds: Double), alreadyDone }
+
+    static func process(_ recording: Recording, options: PreprocessOptions, engine: StreamingCQT) throws -> Outcome {
+        let path = chunkPath(options, id: recording.id)
+        if let existing = try? SafeTensorsFile.read(path),
+           options.metadata.allSatisfy({ existing.metadata[$0.key] == $0.value }) {
+            return .alreadyDone
+        }
+        // Labels first: a broken CSV costs no audio decoding.
+        let labels: [NoteLabel]
+        do { labels = try LabelCSV.read(recording.labelPath) } catch { throw LayoutError(description: "\(error)") }
+        let (samples, _) = try AudioLoading.mono(recording.audioPath, sampleRate: options.cqt.sampleRate)
+        let frames = try BatchCQT.transform(samples, engine: engine)
+        let bins = options.cqt.binCount, k = options.space.count, t = options.windowFrames
+        let count = frames.count / bins
+        let targets = LabelRoll.roll(labels, frames: count, hop: options.cqt.hopLength,
+                                     sampleRate: options.cqt.sampleRate, space: options.space)
+        let starts = windowStarts(frames: count, window: t, keep: options.windowsPerRecording,
+                                  seed: options.seed ^ stableHash(recording.id))
+        var windowFrames = [Float](repeating: options.cqt.floor, count: starts.count * t * bins)
+        var windowTargets = [Float](repeating: 0, count: starts.count * t * k)
+        for (w, s) in starts.enumerated() {
+            let n = min(t, count - s)   // short recordings: padded with silence and no notes
+            windowFrames.replaceSubrange((w * t * bins)..<((w * t + n) * bins), with: frames[(s * bins)..<((s + n) * bins)])
+            windowTargets.replaceSubrange((w * t * k)..<((w * t + n) * k), with: targets[(s * k)..<((s + n) * k)])
+        }
+        var writer = SafeTensorsWriter(metadata: options.metadata.merging([
+            "id": recording.id, "source": recording.audioPath, "recording_frames": "\(count)",
+        ]) { $1 })
+        writer.add("frames", shape: [starts.count, t, bins], values: windowFrames)
+        writer.add("targets", shape: [starts.count, t, k], values: windowTargets)
+        writer.add("starts", shape: [starts.count], values: starts.map(Float.init))
+        try writer.write(to: path)
+        return .written(seconds: Double(samples.count) / Double(options.cqt.sampleRate))
+    }
+
+    /// Window start frames: every window (non-overlapping, plus one ending at the last frame) when
+    /// `keep` is 0 or covers them all; otherwise `keep` starts drawn uniformly (seeded), sorted.
+    static func windowStarts(frames: Int, window: Int, keep: Int, seed: UInt64) -> [Int] {
+        let all = WindowedPrediction.windowStarts(frames: frames, window: window, stride: window)
+        guard keep > 0, keep < all.count else { return all }
+        var generator = SeededGenerator(seed: seed)
+        return (0..<keep).map { _ in Int.random(in: 0...(frames - window), using: &generator) }.sorted()
+    }
+
+    /// FNV-1a of the id: a seed per recording that does not change between runs (Hasher does).
+    static func stableHash(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return hash
+    }
+}

@@ -1,0 +1,273 @@
+// Training: the loop - batches through the network, BCE, Adam - with a validation pass and a
+// checkpoint each epoch, exact resumption, and the test metrics at the end.
+import Foundation
+import Model
+
+public enum WeightsSource: Sendable, Equatable {
+    /// New weights, initialised from the seed.
+    case fresh
+    /// The released weights at this path (--load-weights main).
+    case released(String)
+    /// The latest checkpoint of the run folder (--load-weights dev): resumes exactly.
+    case latestCheckpoint
+}
+
+public struct TrainingOptions: Sendable {
+    /// A preprocess output folder: train/ (and test/, used for the final metrics).
+    public var data: String
+    public var runDirectory: String
+    public var batchSize = 8
+    public var adam = AdamSettings()
+    public var epochs = 25
+    public var allowedErrors = [0, 1, 2]
+    /// Network hyper-parameters; n_bins, n_notes and bins_per_note come from the chunks.
+    public var model = ModelConfig()
+    public var threads = 1
+    public var seed: UInt64 = 0
+    public var weights = WeightsSource.fresh
+    /// Fraction of the training recordings held out for the validation pass (by recording).
+    public var validationFraction = 0.1
+    public var prefetch = 4
+
+    public init(data: String, runDirectory: String) {
+        self.data = data
+        self.runDirectory = runDirectory
+    }
+}
+
+public struct TrainingProgress: Sendable {
+    public var epoch: Int, epochs: Int
+    public var batch: Int, batches: Int
+    public var loss: Float
+    public var windowsPerSecond: Double
+    public var secondsLeft: Double
+}
+
+public struct EpochSummary: Codable, Sendable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var validationLoss: Double
+    public var validationF1: Double
+    public var windowsPerSecond: Double
+    /// Seconds the step waited for the data loader this epoch.
+    public var dataWaitSeconds: Double
+    public var seconds: Double
+}
+
+public struct TrainingError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+public final class TrainingRun {
+    public let options: TrainingOptions
+    public let network: ParallelNetwork
+    public let adam: AdamOptimizer
+    public let train: ChunkStore
+    public let validation: ChunkStore?
+    public let test: ChunkStore?
+    /// Epochs finished (including those of a resumed run).
+    public private(set) var epochsDone = 0
+    public private(set) var history: [EpochSummary] = []
+    let config: ModelConfig
+
+    public init(_ options: TrainingOptions) throws {
+        self.options = options
+        let trainFolder = (options.data as NSString).appendingPathComponent("train")
+        let all = try ChunkStore(folder: trainFolder)
+        // Hold out whole recordings for validation, chosen by a stable hash of (seed, id).
+        let ranked = all.ids.sorted { Preprocess.stableHash("\(options.seed)/\($0)") < Preprocess.stableHash("\(options.seed)/\($1)") }
+        let held = all.ids.count >= 2 ? max(1, Int((Double(all.ids.count) * options.validationFraction).rounded())) : 0
+        let validationIds = Set(ranked.prefix(held))
+        train = held > 0 ? try ChunkStore(folder: trainFolder, ids: Set(all.ids).subtracting(validationIds)) : all
+        validation = held > 0 ? try ChunkStore(folder: trainFolder, ids: validationIds) : nil
+        let testFolder = (options.data as NSString).appendingPathComponent("test")
+        test = FileManager.default.fileExists(atPath: testFolder) ? try? ChunkStore(folder: testFolder) : nil
+
+        var config = options.model
+        config.nBins = all.bins
+        config.nNotes = all.notes
+        config.binsPerNote = Int(all.metadata["bins_per_note"] ?? "") ?? config.binsPerNote
+        self.config = config
+        try FileManager.default.createDirectory(atPath: options.runDirectory, withIntermediateDirectories: true)
+
+        let net: TranscriptionNetwork
+        adam = AdamOptimizer(layout: ParameterLayout(config), settings: options.adam)
+        switch options.weights {
+        case .fresh:
+            net = try TranscriptionNetwork(config: config, seed: options.seed)
+            // Start the output at the targets' base rate (logit of the fraction of active
+            // (frame, note) pairs): notes are sparse (~2%), and from PyTorch's zero-mean init the
+            // first epochs only learn that prior. Measured on the test corpus: reaches the notes
+            // in a third of the steps.
+            let rate = try Self.positiveRate(all)
+            if rate > 0 && rate < 1 {
+                net.parameters["decoder.fc2.bias"].update(repeating: Float(log(rate / (1 - rate))))
+            }
+        case let .released(path):
+            let (loaded, metadata) = try WeightsFile.load(path)
+            guard loaded.config == config else {
+                throw TrainingError(description: "the released weights '\(path)' have other settings (\(loaded.config)) "
+                    + "than this run (\(config)); pass the matching hyper-parameters or start fresh")
+            }
+            try Self.checkFrontEnd(metadata, against: all.metadata, what: path)
+            net = loaded
+        case .latestCheckpoint:
+            guard let (path, epoch) = Self.latestCheckpoint(in: options.runDirectory) else {
+                throw TrainingError(description: "--load-weights dev: no checkpoint in '\(options.runDirectory)' to resume; "
+                    + "start without --load-weights or name the run folder of an earlier run")
+            }
+            let file = try SafeTensorsFile.read(path)
+            let saved = try ModelConfig(metadata: file.metadata)
+            guard saved == config else {
+                throw TrainingError(description: "the checkpoint '\(path)' was trained with other settings (\(saved)); "
+                    + "resume with the same hyper-parameters")
+            }
+            net = try TranscriptionNetwork(config: config)
+            try WeightsFile.fill(net.parameters, from: file)
+            try WeightsFile.fill(adam.m, from: file, prefix: "adam.m.")
+            try WeightsFile.fill(adam.v, from: file, prefix: "adam.v.")
+            adam.step = Int(file.metadata["adam_step"] ?? "") ?? 0
+            epochsDone = epoch
+            if let json = file.metadata["history"], let data = json.data(using: .utf8) {
+                history = (try? JSONDecoder().decode([EpochSummary].self, from: data)) ?? []
+            }
+        }
+        network = try ParallelNetwork(network: net, threads: options.threads)
+    }
+
+    /// The fraction of target entries that are 1, over (up to 2000 of) the store's windows.
+    static func positiveRate(_ store: ChunkStore) throws -> Double {
+        let t = store.frames, f = store.bins, k = store.notes
+        var frames = [Float](repeating: 0, count: t * f), targets = [Float](repeating: 0, count: t * k)
+        var ones = 0.0, total = 0.0
+        for index in stride(from: 0, to: store.count, by: max(1, store.count / 2000)) {
+            try store.copy(index, frames: &frames, targets: &targets)
+            ones += Double(targets.reduce(0, +))
+            total += Double(targets.count)
+        }
+        return total > 0 ? ones / total : 0
+    }
+
+    static func checkFrontEnd(_ weights: [String: String], against chunks: [String: String], what: String) throws {
+        for key in ["sample_rate", "hop_length", "bins_per_note", "lowest_note", "n_bins", "cqt_alignment", "cqt_compression"] {
+            if let a = weights[key], let b = chunks[key], a != b {
+                throw TrainingError(description: "'\(what)' was made with \(key)=\(a) but the data with \(key)=\(b)")
+            }
+        }
+    }
+
+    /// The highest epoch-NNNN.safetensors of a run folder.
+    public static func latestCheckpoint(in folder: String) -> (path: String, epoch: Int)? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let epochs = names.compactMap { name -> Int? in
+            guard name.hasPrefix("epoch-"), name.hasSuffix(".safetensors") else { return nil }
+            return Int(name.dropFirst(6).dropLast(12))
+        }
+        guard let epoch = epochs.max() else { return nil }
+        return ((folder as NSString).appendingPathComponent(String(format: "epoch-%04d.safetensors", epoch)), epoch)
+    }
+
+    /// The metadata every weights file of this run carries: front end, network, note space.
+    public var weightsMetadata: [String: String] {
+        train.metadata.filter { !["windows_per_recording", "seed", "chunk_format"].contains($0.key) }
+            .merging(config.metadata) { $1 }
+    }
+
+    /// Trains until `options.epochs` epochs are done (or `stop()`); returns the test evaluation
+    /// when the preprocess output has a test split.
+    @discardableResult
+    public func run(stop: () -> Bool = { false }, progress: (TrainingProgress) -> Void = { _ in },
+                    epochEnd: (EpochSummary) -> Void = { _ in }) throws -> Evaluation? {
+        let t = train.frames
+        while epochsDone < options.epochs {
+            let epoch = epochsDone + 1
+            let loader = DataLoader(store: train, batchSize: options.batchSize, seed: options.seed, epoch: epoch,
+                                    prefetch: options.prefetch)
+            let start = Date()
+            var lossSum = 0.0, windows = 0, batchIndex = 0
+            while let batch = try loader.next() {
+                if stop() { return nil }
+                batch.frames.withUnsafeBufferPointer { _ = network.forward($0.baseAddress!, batch: batch.size, frames: t, training: true) }
+                let loss = batch.targets.withUnsafeBufferPointer {
+                    network.backward(targets: $0.baseAddress!, batch: batch.size, frames: t)
+                }
+                guard loss.isFinite else {
+                    let kept = Self.latestCheckpoint(in: options.runDirectory).map { "; the last good checkpoint is \($0.path)" } ?? ""
+                    throw TrainingError(description: "the loss became \(loss) at epoch \(epoch), batch \(batchIndex + 1)\(kept). "
+                        + "Lower the learning rate (--lr) and resume with --load-weights dev")
+                }
+                adam.update(network.parameters, gradients: network.gradients)
+                lossSum += Double(loss) * Double(batch.size)
+                windows += batch.size
+                batchIndex += 1
+                let elapsed = Date().timeIntervalSince(start)
+                let rate = Double(windows) / max(elapsed, 1e-9)
+                let remaining = Double(loader.batches - batchIndex) * Double(options.batchSize) / rate
+                    + Double(options.epochs - epoch) * Double(train.count) / rate
+                progress(TrainingProgress(epoch: epoch, epochs: options.epochs, batch: batchIndex, batches: loader.batches,
+                                          loss: Float(lossSum / Double(windows)), windowsPerSecond: rate, secondsLeft: remaining))
+            }
+            let trainSeconds = Date().timeIntervalSince(start)
+            let (validationLoss, validationEvaluation) = try validation.map { try evaluate($0) } ?? (.nan, Evaluation())
+            let summary = EpochSummary(epoch: epoch, trainLoss: lossSum / Double(max(windows, 1)),
+                                       validationLoss: validationLoss, validationF1: validationEvaluation.f1,
+                                       windowsPerSecond: Double(windows) / max(trainSeconds, 1e-9),
+                                       dataWaitSeconds: loader.waitSeconds, seconds: Date().timeIntervalSince(start))
+            history.append(summary)
+            epochsDone = epoch
+            try writeCheckpoint(epoch: epoch)
+            epochEnd(summary)
+        }
+        return try test.map { try evaluate($0).evaluation }
+    }
+
+    /// Mean loss and frame metrics of the network on every window of `store`.
+    public func evaluate(_ store: ChunkStore) throws -> (loss: Double, evaluation: Evaluation) {
+        let loader = DataLoader(store: store, batchSize: 32, seed: 0, epoch: 0, shuffle: false, prefetch: 2)
+        let t = store.frames, k = store.notes
+        var evaluation = Evaluation(), lossSum = 0.0, windows = 0
+        let lowest = Int(store.metadata["lowest_note"] ?? "") ?? 21
+        let pitchClass: ((Int) -> Int)? = k == 12 ? nil : { (lowest + $0) % 12 }
+        while let batch = try loader.next() {
+            let logits = batch.frames.withUnsafeBufferPointer {
+                Array(network.forward($0.baseAddress!, batch: batch.size, frames: t))
+            }
+            let loss = logits.withUnsafeBufferPointer { l in
+                batch.targets.withUnsafeBufferPointer { y in binaryCrossEntropyWithLogits(nil, l.baseAddress!, y.baseAddress!, count: l.count) }
+            }
+            lossSum += Double(loss) * Double(batch.size)
+            windows += batch.size
+            var probabilities = [Float](repeating: 0, count: logits.count)
+            probabilities.withUnsafeMutableBufferPointer { p in
+                logits.withUnsafeBufferPointer { sigmoidArray(p.baseAddress!, $0.baseAddress!, count: $0.count) }
+            }
+            evaluation.addFrames(probabilities: probabilities, targets: batch.targets, notes: k,
+                                 allowedErrors: options.allowedErrors, pitchClassOf: pitchClass)
+        }
+        return (lossSum / Double(max(windows, 1)), evaluation)
+    }
+
+    /// epoch-NNNN.safetensors (weights, Adam's moments and step, history) and weights.safetensors
+    /// (weights only, for --weights), each written to a temporary file and renamed; checkpoints
+    /// older than the last two are removed.
+    func writeCheckpoint(epoch: Int) throws {
+        let historyJSON = String(decoding: try JSONEncoder().encode(history), as: UTF8.self)
+        let metadata = weightsMetadata.merging([
+            "epoch": "\(epoch)", "adam_step": "\(adam.step)", "seed": "\(options.seed)",
+            "learning_rate": "\(options.adam.learningRate)", "batch_size": "\(options.batchSize)",
+            "history": historyJSON,
+        ]) { $1 }
+        var checkpoint = SafeTensorsWriter(metadata: metadata)
+        WeightsFile.add(network.parameters, to: &checkpoint)
+        WeightsFile.add(adam.m, to: &checkpoint, prefix: "adam.m.")
+        WeightsFile.add(adam.v, to: &checkpoint, prefix: "adam.v.")
+        let folder = options.runDirectory as NSString
+        try checkpoint.write(to: folder.appendingPathComponent(String(format: "epoch-%04d.safetensors", epoch)))
+        var weights = SafeTensorsWriter(metadata: metadata.filter { $0.key != "history" })
+        WeightsFile.add(network.parameters, to: &weights)
+        try weights.write(to: folder.appendingPathComponent("weights.safetensors"))
+        if epoch > 2 {
+            try? FileManager.default.removeItem(atPath: folder.appendingPathComponent(String(format: "epoch-%04d.safetensors", epoch - 2)))
+        }
+    }
+}

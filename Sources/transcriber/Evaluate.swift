@@ -1,0 +1,55 @@
+// `transcriber evaluate`: the whole path on a MusicNet-layout folder, scored against its labels.
+import ArgumentParser
+import Foundation
+import Model
+import Trainer
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Transcribe a MusicNet-layout split and score it: frame, exact-frame and note metrics.")
+
+    @Option(help: "The MusicNet-layout folder.") var data: String
+    @Option(help: "The split to evaluate.") var split: String = "test"
+    @Option(help: "The weights file.") var weights: String
+    @Option(help: "Also write the numbers (overall and per recording) as JSON here.") var json: String?
+    @Option(parsing: .upToNextOption, help: "Wrong notes allowed per frame in the exact accuracy.") var allowedErrors: [Int] = [0, 1, 2]
+    @Option(help: "Cores to use.") var threads: Int = 1
+
+    func run() throws {
+        let (loaded, metadata) = try WeightsFile.load(weights)
+        let network = try ParallelNetwork(network: loaded, threads: threads)
+        let bar = ProgressBar()
+        let (recordings, overall, skipped) = try Trainer.Evaluate.run(
+            data: data, split: split, network: network, metadata: metadata, allowedErrors: allowedErrors) { done, total in
+            bar.update(Double(done) / Double(max(total, 1)), "\(done)/\(total) recordings", force: done == total)
+        }
+        bar.finish()
+        for line in skipped { printError("skipped \(line)") }
+        let names = overall.summary(allowedErrors: allowedErrors).map(\.0)
+        print("recording".padding(toLength: 14, withPad: " ", startingAt: 0) + "   secs  exact0  frameF1    AP  noteF1")
+        for r in recordings {
+            let e = r.evaluation
+            print(r.id.padding(toLength: 14, withPad: " ", startingAt: 0)
+                  + String(format: " %6.1f  %6.3f  %7.3f %5.3f  %6.3f", r.seconds, e.exactAccuracy(allowedErrors: 0), e.f1,
+                           e.averagePrecision, e.noteF1))
+        }
+        print("overall (\(recordings.count) recordings, \(overall.frames) frames):")
+        for (name, value) in overall.summary(allowedErrors: allowedErrors) {
+            print("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%.4f", value))
+        }
+        if let json {
+            func table(_ e: Evaluation) -> [String: Double] { Dictionary(uniqueKeysWithValues: e.summary(allowedErrors: allowedErrors)) }
+            let object: [String: Any] = [
+                "weights": weights, "data": data, "split": split, "metrics": table(overall), "names": names,
+                "recordings": recordings.map { ["id": $0.id, "seconds": $0.seconds, "metrics": table($0.evaluation)] as [String: Any] },
+                "skipped": skipped,
+            ]
+            do {
+                try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+                    .write(to: URL(fileURLWithPath: json), options: .atomic)
+            } catch { throw UserError("cannot write '\(json)': \(error.localizedDescription)") }
+        }
+        if recordings.isEmpty { throw UserError("no recording could be evaluated; see the reasons above") }
+    }
+}

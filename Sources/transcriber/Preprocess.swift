@@ -1,0 +1,71 @@
+// `transcriber preprocess`: MusicNet-layout audio and labels into CQT windows with target rolls.
+import ArgumentParser
+import Foundation
+import StreamingCQT
+import Trainer
+
+struct PreprocessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preprocess",
+        abstract: "Turn a MusicNet-layout folder into CQT windows and note targets for training.",
+        discussion: """
+            Reads DATA/{split}_data/*.wav with DATA/{split}_labels/*.csv and writes \
+            OUT/{split}/ID.safetensors per recording. Resumable: recordings already done with the \
+            same settings are skipped; files are written whole or not at all. A broken recording is \
+            reported (file and line) and the others go on.
+            """)
+
+    @Option(help: "The MusicNet-layout folder.") var data: String
+    @Option(help: "Where the windows go.") var out: String
+    @Option(help: "train, test, or both.") var split: String = "both"
+    @Option(help: "Recordings processed in parallel.") var numWorkers: Int = 2
+    @Option(help: "Window length in seconds.") var batchSeconds: Double = 1
+    @Option(help: "Windows kept per recording (0 = every window).") var nBatches: Int = 60
+    @Flag(help: "Targets are the 12 pitch classes instead of the 88 keys.") var onlyNoteNames = false
+    @Option(help: "Seed for choosing windows.") var seed: UInt64 = 0
+    @OptionGroup var cqt: CQTOptions
+
+    func validate() throws {
+        guard ["train", "test", "both"].contains(split) else { throw ValidationError("--split is train, test or both") }
+        guard numWorkers >= 1 else { throw ValidationError("--num-workers must be at least 1") }
+        guard batchSeconds > 0 else { throw ValidationError("--batch-seconds must be positive") }
+        guard nBatches >= 0 else { throw ValidationError("--n-batches must be 0 (all) or more") }
+    }
+
+    func run() throws {
+        Interrupt.install()
+        var failed = false
+        for split in split == "both" ? ["train", "test"] : [split] {
+            var options = PreprocessOptions(data: data, output: out)
+            options.split = split
+            options.cqt = cqt.settings
+            options.windowSeconds = batchSeconds
+            options.windowsPerRecording = nBatches
+            options.onlyNoteNames = onlyNoteNames
+            options.workers = numWorkers
+            options.seed = seed
+            if split == "test" && !FileManager.default.fileExists(atPath: (data as NSString).appendingPathComponent("test_data")) {
+                printError("no test_data folder in '\(data)': only the train split was preprocessed")
+                continue
+            }
+            let bar = ProgressBar()
+            let report = try Trainer.Preprocess.run(options, stop: { Interrupt.isRequested }) { p in
+                let rate = p.audioSeconds / max(p.elapsed, 1e-9)
+                let left = p.filesDone > 0 ? p.elapsed / Double(p.filesDone) * Double(p.filesTotal - p.filesDone) : .nan
+                bar.update(Double(p.filesDone) / Double(max(p.filesTotal, 1)),
+                           String(format: "%@ %d/%d files, %.2f h of audio, %.0fx real time, ETA %@", split, p.filesDone,
+                                  p.filesTotal, p.audioSeconds / 3600, rate, formatDuration(left)))
+            }
+            bar.finish()
+            printError(String(format: "%@: %d written, %d already done, %d skipped; %.2f h of audio in %@",
+                              split, report.written.count, report.alreadyDone.count, report.skipped.count,
+                              report.audioSeconds / 3600, formatDuration(report.elapsed)))
+            for line in report.skipped { printError("  skipped \(line)") }
+            if Interrupt.isRequested {
+                throw UserError("interrupted: the recordings finished so far are kept; run the same command to resume")
+            }
+            failed = failed || (report.written.isEmpty && report.alreadyDone.isEmpty)
+        }
+        if failed { throw UserError("no recording could be preprocessed; see the reasons above") }
+    }
+}

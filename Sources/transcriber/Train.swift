@@ -1,0 +1,96 @@
+// `transcriber train`: train the network on preprocessed windows, checkpoint each epoch, test.
+import ArgumentParser
+import Foundation
+import Model
+import Trainer
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the network on preprocessed windows; checkpoint each epoch; report test metrics.",
+        discussion: """
+            DATA is a `transcriber preprocess` output (train/, and test/ for the final metrics). \
+            Each epoch writes RUN_DIR/epoch-NNNN.safetensors (weights and Adam state) and \
+            RUN_DIR/weights.safetensors (for --weights elsewhere). --load-weights dev resumes the \
+            latest checkpoint of RUN_DIR exactly; main starts from the released weights.
+            """)
+
+    @Option(help: "A preprocess output folder.") var data: String
+    @Option(help: "Where checkpoints and weights go.") var runDir: String
+    @Option(help: "Windows per step.") var batchSize: Int = 8
+    @Option(help: "Batches prepared ahead on a background thread.") var numWorkers: Int = 4
+    @Option(help: "Adam's learning rate.") var lr: Float = 5e-4
+    @Option(help: "Epochs to train (a resumed run counts the epochs already done).") var epochs: Int = 25
+    @Option(parsing: .upToNextOption, help: "Wrong notes allowed per frame in the exact accuracy.") var allowedErrors: [Int] = [0, 1, 2]
+    @Option(help: "Transformer layers.") var nLayers: Int = 4
+    @Option(help: "Attention heads.") var nHeads: Int = 4
+    @Option(help: "Width of each head.") var headDim: Int = 32
+    @Option(help: "Encoder width multiplier (4c channels).") var c: Int = 3
+    @Option(help: "Transformer width.") var embedDim: Int = 192
+    @Option(help: "main (the released weights) or dev (the latest checkpoint of --run-dir).") var loadWeights: String?
+    @Option(help: "Cores to use (the batch is split between them).") var threads: Int = 1
+    @Option(help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
+    @Option(help: "Fraction of training recordings held out for validation.") var validationFraction: Double = 0.1
+
+    func validate() throws {
+        if let loadWeights, !["main", "dev"].contains(loadWeights) { throw ValidationError("--load-weights is main or dev") }
+        guard batchSize >= 1, epochs >= 1, threads >= 1 else { throw ValidationError("--batch-size, --epochs and --threads must be at least 1") }
+        guard lr > 0 else { throw ValidationError("--lr must be positive") }
+    }
+
+    func run() throws {
+        Interrupt.install()
+        var options = TrainingOptions(data: data, runDirectory: runDir)
+        options.batchSize = batchSize
+        options.prefetch = numWorkers
+        options.adam.learningRate = lr
+        options.epochs = epochs
+        options.allowedErrors = allowedErrors
+        options.model = ModelConfig(c: c, embedDim: embedDim, nLayers: nLayers, nHeads: nHeads, headDim: headDim)
+        options.threads = threads
+        options.seed = seed
+        options.validationFraction = validationFraction
+        switch loadWeights {
+        case "main": options.weights = .released(defaultWeightsPath())
+        case "dev": options.weights = .latestCheckpoint
+        default: options.weights = .fresh
+        }
+        let run = try TrainingRun(options)
+        printError("training \(run.network.config.parameterCount.formatted()) parameters on \(run.train.count) windows "
+            + "(\(run.train.ids.count) recordings), validating on \(run.validation?.count ?? 0), "
+            + "\(threads) thread(s)" + (run.epochsDone > 0 ? ", resuming after epoch \(run.epochsDone)" : ""))
+        let bar = ProgressBar()
+        let test = try run.run(stop: { Interrupt.isRequested }, progress: { p in
+            bar.update(Double(p.batch) / Double(max(p.batches, 1)),
+                       String(format: "epoch %d/%d  batch %d/%d  loss %.4f  %.0f windows/s  ETA %@", p.epoch, p.epochs,
+                              p.batch, p.batches, p.loss, p.windowsPerSecond, formatDuration(p.secondsLeft)))
+        }, epochEnd: { e in
+            bar.finish()
+            printError(String(format: "epoch %d: train loss %.4f, validation loss %.4f, validation frame F1 %.3f, "
+                              + "%.0f windows/s, waited %.1f s for data, %@", e.epoch, e.trainLoss, e.validationLoss,
+                              e.validationF1, e.windowsPerSecond, e.dataWaitSeconds, formatDuration(e.seconds)))
+        })
+        if Interrupt.isRequested {
+            throw UserError("interrupted: the epochs finished are checkpointed in \(runDir); resume with --load-weights dev")
+        }
+        if let test {
+            print("test metrics (windows of \(data)/test):")
+            for (name, value) in test.summary(allowedErrors: allowedErrors) where !name.hasPrefix("note") {
+                print("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%.4f", value))
+            }
+        }
+        print("weights: \((runDir as NSString).appendingPathComponent("weights.safetensors"))")
+    }
+}
+
+/// The bundled default weights, next to the executable's package (Models/default.safetensors).
+func defaultWeightsPath() -> String {
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    var folder = executable.deletingLastPathComponent()
+    for _ in 0..<5 {
+        let candidate = folder.appendingPathComponent("Models/default.safetensors")
+        if FileManager.default.fileExists(atPath: candidate.path) { return candidate.path }
+        folder.deleteLastPathComponent()
+    }
+    return "Models/default.safetensors"
+}

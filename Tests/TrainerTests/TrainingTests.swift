@@ -1,0 +1,101 @@
+// End to end on a tiny corpus: preprocess, train (the loss falls, frame F1 rises far above
+// chance), resume exactly, and evaluate the whole path.
+import Foundation
+import Testing
+@testable import Model
+@testable import Trainer
+
+@Suite(.serialized) struct TrainingTests {
+    /// One corpus and its preprocessed windows, shared by the tests of this suite.
+    static let corpus: (root: URL, chunks: URL) = {
+        let root = trainerScratch()
+        try! TinyCorpus.make(root: root.appendingPathComponent("data"), count: 6, seconds: 6, seed: 1)
+        try! TinyCorpus.make(root: root.appendingPathComponent("data"), split: "test", count: 2, seconds: 6, seed: 2)
+        for split in ["train", "test"] {
+            var options = PreprocessOptions(data: root.appendingPathComponent("data").path, output: root.appendingPathComponent("chunks").path)
+            options.split = split
+            options.windowsPerRecording = 0
+            options.workers = 2
+            _ = try! Preprocess.run(options)
+        }
+        return (root, root.appendingPathComponent("chunks"))
+    }()
+
+    func options(run: String, epochs: Int) -> TrainingOptions {
+        var options = TrainingOptions(data: Self.corpus.chunks.path, runDirectory: Self.corpus.root.appendingPathComponent(run).path)
+        options.model = tinyModel
+        options.epochs = epochs
+        options.batchSize = 4
+        options.adam.learningRate = 5e-3
+        options.seed = 5
+        options.validationFraction = 0.2
+        return options
+    }
+
+    @Test func preprocessWritesEveryWindowWithItsTargets() throws {
+        let store = try ChunkStore(folder: Self.corpus.chunks.appendingPathComponent("train").path)
+        #expect(store.ids.count == 6)
+        // 6 s at 43.07 frames/s = 259 frames: 6 windows of 43 per recording (the last ends at the end).
+        #expect(store.count == 6 * 7)
+        #expect(store.frames == 43 && store.bins == 352 && store.notes == 88)
+        var frames = [Float](repeating: 0, count: 43 * 352), targets = [Float](repeating: 0, count: 43 * 88)
+        try store.copy(3, frames: &frames, targets: &targets)
+        #expect(targets.contains(1))
+        #expect(targets.enumerated().allSatisfy { $0.element == 0 || TinyCorpus.pitches.contains(21 + $0.offset % 88) })
+    }
+
+    @Test func trainingLowersTheLossAndFindsTheNotes() throws {
+        let run = try TrainingRun(options(run: "run-long", epochs: 6))
+        let before = try run.evaluate(run.train)
+        let test = try run.run()!
+        let after = try run.evaluate(run.train)
+        print("tiny corpus: train loss \(before.loss) -> \(after.loss), train frame F1 \(after.evaluation.f1), "
+              + "test frame F1 \(test.f1), AP \(test.averagePrecision); history \(run.history.map { String(format: "%.3f", $0.trainLoss) })")
+        // The loss starts at the base rate's (the output bias is initialised to it) and must fall
+        // well below it: the network has to find the notes, not just their frequency.
+        #expect(after.loss < 0.5 * before.loss)
+        // Chance: 1-2 of 88 keys sound; predicting all at their base rate gives F1 ~0.02.
+        #expect(after.evaluation.f1 > 0.5)
+        #expect(test.averagePrecision > 0.3)
+        #expect(FileManager.default.fileExists(atPath: Self.corpus.root.appendingPathComponent("run-long/weights.safetensors").path))
+    }
+
+    /// Two epochs in one go == one epoch, stop, resume for one more: bit for bit.
+    @Test func resumingGivesTheSameWeights() throws {
+        let straight = try TrainingRun(options(run: "run-straight", epochs: 2))
+        try straight.run()
+        let first = try TrainingRun(options(run: "run-resumed", epochs: 1))
+        try first.run()
+        var resumedOptions = options(run: "run-resumed", epochs: 2)
+        resumedOptions.weights = .latestCheckpoint
+        let resumed = try TrainingRun(resumedOptions)
+        #expect(resumed.epochsDone == 1)
+        try resumed.run()
+        #expect(Array(resumed.network.parameters.values) == Array(straight.network.parameters.values))
+        #expect(Array(resumed.adam.m.values) == Array(straight.adam.m.values))
+        #expect(resumed.adam.step == straight.adam.step)
+    }
+
+    @Test func resumingWithoutACheckpointSaysSo() throws {
+        var options = options(run: "run-empty", epochs: 1)
+        options.weights = .latestCheckpoint
+        #expect { try TrainingRun(options) } throws: { "\($0)".contains("no checkpoint") }
+    }
+
+    /// The whole path on raw recordings (audio -> CQT -> windows -> network) scores the same
+    /// frames as the preprocessed test windows do with the same weights: one transform, one grid.
+    @Test func evaluateRunsTheWholePathOnTheSameFrames() throws {
+        let run = try TrainingRun(options(run: "run-eval", epochs: 3))
+        let chunks = try run.run()!
+        let weights = Self.corpus.root.appendingPathComponent("run-eval/weights.safetensors").path
+        let (network, metadata) = try WeightsFile.load(weights)
+        let result = try Evaluate.run(data: Self.corpus.root.appendingPathComponent("data").path, split: "test",
+                                      network: try ParallelNetwork(network: network, threads: 1), metadata: metadata)
+        #expect(result.recordings.count == 2 && result.skipped.isEmpty)
+        print("tiny corpus evaluate: frame F1 \(result.overall.f1) (windows: \(chunks.f1)), note F1 \(result.overall.noteF1)")
+        // The windows cover every frame once, except the last window's overlap with the one before.
+        #expect(abs(Double(result.overall.frames) - Double(chunks.frames)) <= 2 * 43)
+        #expect(abs(result.overall.f1 - chunks.f1) < 0.03)
+        #expect(result.overall.referenceNotes > 0)
+    }
+}
