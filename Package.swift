@@ -39,7 +39,7 @@ let package = Package(
                 dependencies: ["LiveCapture", "StreamingCQT", "Model"],
                 swiftSettings: swiftSettings),
         .target(name: "Benchmarks",
-                dependencies: ["Transcription", "LiveCapture", "StreamingCQT", "Model", "AudioIO"],
+                dependencies: ["Transcription", "LiveCapture", "StreamingCQT", "Model", "AudioIO", "Trainer"],
                 swiftSettings: swiftSettings),
         .target(name: "LiveCapture", dependencies: ["CALSA", "AudioIO"], swiftSettings: swiftSettings),
         .target(name: "AudioIO", dependencies: ["CSndFile", "CSampleRate"], swiftSettings: swiftSettings),

@@ -161,7 +161,7 @@ public enum AudioFile {
     private static func promisedFrames(_ file: OpaquePointer, available: Int) -> Int? {
         var log = [CChar](repeating: 0, count: 4096)
         sf_command(file, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
-        let text = String(cString: log)
+        let text = log.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         for line in text.split(separator: "\n") where line.hasPrefix("data") && line.contains("(should be") {
             let numbers = line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
             guard numbers.count >= 2, numbers[0] > numbers[1], numbers[1] > 0 else { continue }

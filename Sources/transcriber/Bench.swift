@@ -44,6 +44,13 @@ struct Bench: ParsableCommand {
         report([ceiling])
         report(try ModelBenchmarks.network(config: ModelConfig(), frames: 43, threads: threads, runs: runs,
                                            ceiling: ceiling.value, include: include))
+        if include("preprocess") || include("train") {
+            report(try TrainerBenchmarks.rows(threads: threads, workers: max(threads, 2)))
+            if let peak = TrainerBenchmarks.peakMemoryMiB() {
+                report([BenchmarkRow(name: "memory.peak", value: peak, unit: "MiB", threads: threads,
+                                     input: "this bench process after preprocess and training on 4 min of audio", runs: 1)])
+            }
+        }
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

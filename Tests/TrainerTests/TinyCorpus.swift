@@ -1,54 +1,15 @@
-// A tiny MusicNet-layout corpus made in the test: recordings of harmonic tones at known pitches
-// with their label CSVs (sample indices at 44.1 kHz, as MusicNet's).
-import AudioIO
+// Helpers for the trainer's tests: a scratch folder and the small network they train.
 import Foundation
 @testable import Model
 @testable import Trainer
 
+/// The test corpus: SyntheticCorpus with its default pitches (one octave from middle C).
 enum TinyCorpus {
-    /// Pitches the corpus uses: one octave around middle C.
     static let pitches = Array(60...71)
 
-    /// Writes `count` recordings of `seconds` each into root/{split}_data and root/{split}_labels.
-    /// Each recording holds notes of 0.25-0.6 s, up to two at once. Odd recordings are written at
-    /// 44.1 kHz stereo, even ones at 22.05 kHz mono, so the reader's resampling is exercised.
     @discardableResult
     static func make(root: URL, split: String = "train", count: Int, seconds: Double, seed: UInt64) throws -> [String] {
-        let fm = FileManager.default
-        try fm.createDirectory(at: root.appendingPathComponent("\(split)_data"), withIntermediateDirectories: true)
-        try fm.createDirectory(at: root.appendingPathComponent("\(split)_labels"), withIntermediateDirectories: true)
-        var generator = SeededGenerator(seed: seed)
-        var ids: [String] = []
-        for r in 0..<count {
-            let id = "\(split)\(100 + r)"
-            let rate = r % 2 == 1 ? 44100 : 22050, channels = r % 2 == 1 ? 2 : 1
-            var mono = [Float](repeating: 0, count: Int(seconds * Double(rate)))
-            var labels: [NoteLabel] = []
-            for voice in 0..<2 {
-                var time = 0.1 + 0.13 * Double(voice)
-                while time < seconds - 0.7 {
-                    let duration = Double.random(in: 0.25...0.6, using: &generator)
-                    let pitch = pitches.randomElement(using: &generator)!
-                    let f = 440 * pow(2, Double(pitch - 69) / 12)
-                    let first = Int(time * Double(rate)), last = Int((time + duration) * Double(rate))
-                    for i in first..<last {
-                        let t = Double(i - first) / Double(rate)
-                        let envelope = min(1, t / 0.01) * exp(-2 * t)
-                        let v = sin(2 * .pi * f * t) + 0.5 * sin(4 * .pi * f * t) + 0.25 * sin(6 * .pi * f * t)
-                        mono[i] += Float(0.15 * envelope * v)
-                    }
-                    labels.append(NoteLabel(start: Int(time * 44100), end: Int((time + duration) * 44100), instrument: 1, note: pitch))
-                    time += duration + Double.random(in: 0.05...0.3, using: &generator)
-                }
-            }
-            let interleaved = channels == 1 ? mono : mono.flatMap { [$0, $0] }
-            try AudioFile.write(AudioBuffer(samples: interleaved, sampleRate: rate, channels: channels),
-                                to: root.appendingPathComponent("\(split)_data/\(id).wav").path, format: .wavPCM16)
-            try LabelCSV.format(labels.sorted { $0.start < $1.start })
-                .write(to: root.appendingPathComponent("\(split)_labels/\(id).csv"), atomically: true, encoding: .utf8)
-            ids.append(id)
-        }
-        return ids
+        try SyntheticCorpus.make(root: root, split: split, count: count, seconds: seconds, seed: seed, pitches: pitches)
     }
 }
 
