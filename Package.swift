@@ -36,7 +36,7 @@ let package = Package(
 
         // MARK: Libraries, one job each
         .target(name: "Transcription",
-                dependencies: ["LiveCapture", "StreamingCQT", "Model"],
+                dependencies: ["LiveCapture", "StreamingCQT", "Model", "CALSA"],
                 swiftSettings: swiftSettings),
         .target(name: "Benchmarks",
                 dependencies: ["Transcription", "LiveCapture", "StreamingCQT", "Model", "AudioIO", "Trainer"],
@@ -62,7 +62,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"], swiftSettings: swiftSettings),
         .testTarget(name: "LiveCaptureTests", dependencies: ["LiveCapture"], swiftSettings: swiftSettings),
-        .testTarget(name: "TranscriptionTests", dependencies: ["Transcription"], swiftSettings: swiftSettings),
-        .testTarget(name: "TranscriberCLITests", dependencies: ["transcriber", "Model", "AudioIO", "StreamingCQT"], swiftSettings: swiftSettings),
+        .testTarget(name: "TranscriptionTests", dependencies: ["Transcription", "Model", "Trainer"], swiftSettings: swiftSettings),
+        .testTarget(name: "TranscriberCLITests", dependencies: ["transcriber", "Model", "AudioIO", "StreamingCQT", "Trainer", "Transcription"], swiftSettings: swiftSettings),
     ]
 )

@@ -14,6 +14,13 @@ enum Interrupt {
         }
         signal(SIGINT, handler)
         signal(SIGTERM, handler)
+        // A blocked signal mask survives exec: a launcher that spawns us from a thread with the
+        // signals blocked (dispatch workers block them all) would make Ctrl-C pend forever.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     static var isRequested: Bool { requested.load(ordering: .relaxed) }

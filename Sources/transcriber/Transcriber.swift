@@ -6,6 +6,6 @@ struct Transcriber: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transcriber",
         abstract: "Real-time polyphonic music transcription: audio in, notes out.",
-        subcommands: [Devices.self, PreprocessCommand.self, TrainCommand.self, EvaluateCommand.self, CQT.self, Predict.self, Info.self, Bench.self]
+        subcommands: [Live.self, Replay.self, File.self, Devices.self, PreprocessCommand.self, TrainCommand.self, EvaluateCommand.self, CQT.self, Predict.self, Info.self, Bench.self]
     )
 }

@@ -1,0 +1,118 @@
+// `transcriber live`, `replay` and `file`: audio in, notes out, on the terminal and into files.
+import ArgumentParser
+import AudioIO
+import Foundation
+import LiveCapture
+import Model
+import Transcription
+
+/// What every transcribing command shares: the weights, the outputs, the pace of inference.
+struct TranscriptionOptions: ParsableArguments {
+    @Option(help: "The weights file (default: the bundled Models/default.safetensors).") var weights: String?
+    @Option(help: "Write the notes to this Standard MIDI File (flushed every 5 s and at the end).") var midi: String?
+    @Option(help: "Write note events (onset, offset, pitch, name, confidence) as CSV here.") var csv: String?
+    @Option(help: "Write note events as JSON lines here.") var jsonl: String?
+    @Flag(help: "Send the notes to an ALSA sequencer port a synth or DAW can connect to.") var midiPort = false
+    @Option(help: "Cores for the network.") var threads: Int = 1
+    @Flag(help: "Print nothing but errors and the summary.") var quiet = false
+    @Option(help: "Seconds of audio the capture ring holds before it drops (live and replay).") var bufferSeconds: Double = 4
+
+    func loadWeights() throws -> (ParallelNetwork, [String: String]) {
+        let path = weights ?? defaultWeightsPath()
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw UserError(weights == nil
+                ? "no --weights given and the bundled weights (\(path)) are not there; train some with `transcriber train` "
+                  + "and pass --weights RUN/weights.safetensors"
+                : "weights file '\(path)' does not exist")
+        }
+        let (network, metadata) = try WeightsFile.load(path)
+        return (try ParallelNetwork(network: network, threads: threads), metadata)
+    }
+
+    /// Opens every requested output; a path that cannot be written fails here, before any audio.
+    func sinks() throws -> [NoteSink] {
+        var sinks: [NoteSink] = []
+        if !quiet { sinks.append(TerminalView()) }
+        if let midi { sinks.append(try MIDIFileWriter(path: midi)) }
+        if let csv { sinks.append(try EventFileWriter(path: csv, format: .csv)) }
+        if let jsonl { sinks.append(try EventFileWriter(path: jsonl, format: .jsonl)) }
+        if midiPort { sinks.append(try MIDIPort()) }
+        return sinks
+    }
+}
+
+/// Runs a live session from `source` and prints its summary.
+func runSession(source: AudioSource, engine: TranscriptionEngine, options: TranscriptionOptions) throws {
+    for sink in try options.sinks() { engine.add(sink) }
+    Interrupt.install()
+    let session = LiveSession(engine: engine, source: source, ringSeconds: options.bufferSeconds)
+    let summary = try session.run(stop: { Interrupt.isRequested })
+    printError(summary.text)
+}
+
+struct Live: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Listen to a capture device and print the notes being played, as they sound.")
+
+    @Option(help: "The ALSA capture device (see `transcriber devices`).") var device: String = "default"
+    @Option(help: "Frames between network windows (each frame is 23 ms).") var stride: Int = 6
+    @OptionGroup var options: TranscriptionOptions
+
+    func run() throws {
+        let (network, metadata) = try options.loadWeights()
+        let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: stride))
+        let source = try ALSASource(device: device, sampleRate: engine.sampleRate)
+        if !options.quiet {
+            printError("listening on '\(device)' (\(source.device.format.sampleRate) Hz, \(source.device.format.channels) channel(s), "
+                + "\(source.device.format.sampleFormat.rawValue)); Ctrl-C to stop")
+        }
+        try runSession(source: source, engine: engine, options: options)
+    }
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Play a recording through the live path at real-time pace and print its notes as they sound.")
+
+    @Argument(help: "An audio file (WAV, FLAC, OGG, AIFF, ...).") var file: String
+    @Option(help: "Pace relative to real time (2 = twice as fast).") var speed: Double = 1
+    @Option(help: "Frames between network windows (each frame is 23 ms).") var stride: Int = 6
+    @OptionGroup var options: TranscriptionOptions
+
+    func validate() throws { guard speed > 0 else { throw ValidationError("--speed must be positive") } }
+
+    func run() throws {
+        let (network, metadata) = try options.loadWeights()
+        let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: stride))
+        let source = try MemorySource(file: file, sampleRate: engine.sampleRate, speed: speed)
+        try runSession(source: source, engine: engine, options: options)
+    }
+}
+
+struct File: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "file",
+        abstract: "Transcribe a recording as fast as possible (to the terminal, MIDI, CSV or JSON lines).",
+        discussion: """
+            The same engine as live and replay, fed the whole recording at once. With the same \
+            --stride they give the same notes; the default here (43, windows that do not overlap) \
+            runs the network least often.
+            """)
+
+    @Argument(help: "An audio file (WAV, FLAC, OGG, AIFF, ...).") var file: String
+    @Option(help: "Frames between network windows.") var stride: Int = 43
+    @OptionGroup var options: TranscriptionOptions
+
+    func run() throws {
+        let (network, metadata) = try options.loadWeights()
+        let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: stride))
+        let (samples, _) = try AudioLoading.mono(file, sampleRate: engine.sampleRate)
+        for sink in try options.sinks() { engine.add(sink) }
+        let start = Date()
+        try samples.withUnsafeBufferPointer { try engine.push($0) }
+        try engine.finish()
+        let seconds = Double(samples.count) / Double(engine.sampleRate), elapsed = Date().timeIntervalSince(start)
+        printError(String(format: "%.1f s of audio, %d notes, in %.2f s (%.0fx real time)", seconds, engine.notesEmitted,
+                          elapsed, seconds / elapsed))
+    }
+}

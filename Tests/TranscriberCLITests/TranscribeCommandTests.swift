@@ -1,0 +1,157 @@
+// live, replay and file as a user runs them, with the small test model (Tests/Fixtures): the
+// notes of a recording with known notes come out - on the terminal, in a MIDI file, through
+// real ALSA capture - and the streaming and batch paths agree.
+import AudioIO
+import Foundation
+import Model
+import Testing
+import Trainer
+import Transcription
+
+let testModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures/test-model.safetensors").path
+
+/// A rendered recording (the test model's kind of sound) with its labels, written as a 22.05 kHz WAV.
+struct KnownRecording {
+    let wav: String
+    let samples: [Float]
+    let labels: [NoteLabel]
+
+    init(in dir: URL, seconds: Double = 6, seed: UInt64 = 21) throws {
+        var generator = SeededGenerator(seed: seed)
+        (samples, labels) = SyntheticCorpus.render(seconds: seconds, rate: 22050, pitches: Array(48...84), voices: 2,
+                                                   generator: &generator)
+        wav = dir.appendingPathComponent("known.wav").path
+        try AudioFile.write(AudioBuffer(samples: samples, sampleRate: 22050, channels: 1), to: wav, format: .wavPCM16)
+    }
+
+    var reference: [(pitch: Int, onset: Double, offset: Double)] { labels.map { ($0.note, $0.startSeconds, $0.endSeconds) } }
+
+    /// Note F1 (onsets within 50 ms) of `notes` against the labels.
+    func noteF1(_ notes: [(pitch: Int, onset: Double, offset: Double)]) -> Double {
+        var e = Evaluation()
+        e.addNotes(reference: reference, estimated: notes)
+        return e.noteF1
+    }
+}
+
+/// Notes from a CSV written by --csv.
+func csvNotes(_ path: String) throws -> [(pitch: Int, onset: Double, offset: Double)] {
+    try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").dropFirst().map { line in
+        let f = line.split(separator: ",")
+        return (Int(f[2])!, Double(f[0])!, Double(f[1])!)
+    }
+}
+
+@Suite struct TranscribeCommandTests {
+    @Test func fileWritesAMIDIFileWithTheNotes() throws {
+        let dir = cliScratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let recording = try KnownRecording(in: dir)
+        let midi = dir.appendingPathComponent("out.mid").path
+        let result = try runTranscriber(["file", recording.wav, "--weights", testModel, "--midi", midi, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let notes = try MIDIFile.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))
+        let f1 = recording.noteF1(notes)
+        print("file: \(notes.count) notes in the MIDI file, \(recording.labels.count) labelled, note F1 \(f1)")
+        // The test model (28k parameters, 8 minutes on synthetic tones) finds every pitch but
+        // splits some notes: its note F1 here is 0.6-0.7; chance is 0.
+        #expect(Set(recording.labels.map(\.note)).subtracting(notes.map(\.pitch)).count <= 1)
+        #expect(f1 > 0.5)
+    }
+
+    @Test func replayPrintsTheNotesAsTheySound() throws {
+        let dir = cliScratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let recording = try KnownRecording(in: dir, seconds: 4, seed: 22)
+        let result = try runTranscriber(["replay", recording.wav, "--weights", testModel, "--speed", "4"])
+        #expect(result.status == 0, "\(result.stderr)")
+        // Lines like "00:01.23  C4 E4": the names printed are the notes labelled.
+        let printed = Set(result.stdout.split(separator: "\n").flatMap { $0.split(separator: " ").dropFirst().map(String.init) })
+            .subtracting(["-", ""])
+        let labelled = Set(recording.labels.map { NoteName.name(ofMIDI: $0.note) })
+        print("replay printed \(printed.sorted()), labelled \(labelled.sorted())")
+        #expect(printed.intersection(labelled).count >= labelled.count - 1)
+        #expect(printed.subtracting(labelled).count <= 1)
+        #expect(result.stderr.contains("0 overruns"))
+    }
+
+    /// The streaming path (replay, chunked through the ring in real time) and the batch path
+    /// (file, the whole recording at once) give the same notes at the same stride.
+    @Test func replayAndFileGiveTheSameNotes() throws {
+        let dir = cliScratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let recording = try KnownRecording(in: dir, seconds: 4, seed: 23)
+        let a = dir.appendingPathComponent("replay.csv").path, b = dir.appendingPathComponent("file.csv").path
+        let replay = try runTranscriber(["replay", recording.wav, "--weights", testModel, "--speed", "4", "--stride", "6",
+                                         "--csv", a, "--quiet"])
+        let file = try runTranscriber(["file", recording.wav, "--weights", testModel, "--stride", "6", "--csv", b, "--quiet"])
+        #expect(replay.status == 0 && file.status == 0, "\(replay.stderr) \(file.stderr)")
+        let fromReplay = try String(contentsOfFile: a, encoding: .utf8), fromFile = try String(contentsOfFile: b, encoding: .utf8)
+        #expect(fromReplay == fromFile)
+        #expect(try csvNotes(b).count >= recording.labels.count - 1)
+    }
+
+    /// Real ALSA capture through libasound's file plugin: the raw recording goes in through
+    /// snd_pcm_readi and its notes come out. The plugin does not pace reads and returns zeros
+    /// after its file, so the run is ended with Ctrl-C (SIGINT), as a user ends `live`.
+    @Test func liveThroughALSACaptureFindsTheNotes() throws {
+        let dir = cliScratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let recording = try KnownRecording(in: dir, seconds: 4, seed: 24)
+        let raw = dir.appendingPathComponent("known.raw")
+        let pcm = recording.samples.map { Int16(max(-32768, min(32767, ($0 * 32768).rounded()))) }
+        try pcm.withUnsafeBytes { Data($0) }.write(to: raw)
+        let conf = dir.appendingPathComponent("filein.conf")
+        try "pcm.filein { type file slave.pcm \"null\" file \"/dev/null\" infile \"\(raw.path)\" format \"raw\" }\n"
+            .write(to: conf, atomically: true, encoding: .utf8)
+        let csv = dir.appendingPathComponent("live.csv").path
+        let process = Process()
+        process.executableURL = try transcriberExecutable()
+        process.arguments = ["live", "--device", "filein", "--weights", testModel, "--csv", csv, "--quiet", "--buffer-seconds", "30"]
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:" + conf.path]) { $1 }
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        // Wait until the notes are in (the CSV grows as notes end), then Ctrl-C.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, ((try? csvNotes(csv).count) ?? 0) < recording.labels.count - 1 { usleep(200_000) }
+        usleep(500_000)
+        process.interrupt()
+        process.waitUntilExit()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(stderr)")
+        #expect(stderr.contains("notes"), "no summary: \(stderr)")
+        let f1 = recording.noteF1(try csvNotes(csv))
+        print("live via ALSA: note F1 \(f1); \(stderr.split(separator: "\n").last ?? "")")
+        #expect(Set(recording.labels.map(\.note)).subtracting(try csvNotes(csv).map(\.pitch)).count <= 1)
+        #expect(f1 > 0.5)
+    }
+
+    @Test func errorsAUserMeetsAreClear() throws {
+        let dir = cliScratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let noDevice = try runTranscriber(["live", "--device", "no_such_pcm", "--weights", testModel],
+                                          environment: ["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf"])
+        #expect(noDevice.status != 0 && noDevice.stderr.contains("cannot open capture device 'no_such_pcm'")
+                && noDevice.stderr.contains("transcriber devices"))
+        let recording = try KnownRecording(in: dir, seconds: 2, seed: 25)
+        let badOutput = try runTranscriber(["file", recording.wav, "--weights", testModel, "--midi", "/nonexistent/dir/x.mid"])
+        #expect(badOutput.status != 0 && badOutput.stderr.contains("cannot write '/nonexistent/dir/x.mid"))
+        let port = try runTranscriber(["file", recording.wav, "--weights", testModel, "--midi-port", "--quiet"])
+        if !FileManager.default.fileExists(atPath: "/dev/snd/seq") {
+            #expect(port.status != 0 && port.stderr.contains("MIDI sequencer"))
+        }
+        let missing = try runTranscriber(["replay", dir.appendingPathComponent("nothing.wav").path, "--weights", testModel])
+        #expect(missing.status != 0 && missing.stderr.contains("no such file"))
+        // Weights without the front end's settings: not silently run with guessed ones.
+        let bare = dir.appendingPathComponent("bare.safetensors").path
+        try WeightsFile.save(try TranscriptionNetwork(config: ModelConfig(c: 1, embedDim: 8, nLayers: 1, nHeads: 2, headDim: 4), seed: 1),
+                             to: bare)
+        let mismatch = try runTranscriber(["file", recording.wav, "--weights", bare])
+        #expect(mismatch.status != 0 && mismatch.stderr.contains("invalid CQT settings: metadata"), "\(mismatch.stderr)")
+        let noWeights = try runTranscriber(["file", recording.wav, "--weights", dir.appendingPathComponent("none.safetensors").path])
+        #expect(noWeights.status != 0 && noWeights.stderr.contains("does not exist"))
+    }
+}
