@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model"], swiftSettings: swiftSettings),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "AudioIO", "StreamingCQT", "Model"],
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
-        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"], swiftSettings: swiftSettings),
+        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "Model"], swiftSettings: swiftSettings),
         .testTarget(name: "LiveCaptureTests", dependencies: ["LiveCapture"], swiftSettings: swiftSettings),
         .testTarget(name: "TranscriptionTests", dependencies: ["Transcription", "Model", "Trainer"], swiftSettings: swiftSettings),
         .testTarget(name: "TranscriberCLITests", dependencies: ["transcriber", "Model", "AudioIO", "StreamingCQT", "Trainer", "Transcription"], swiftSettings: swiftSettings),

@@ -1,6 +1,7 @@
 // Tests of the FFTW binding: a real FFT agrees with a direct DFT and finds a sine's bin.
 import Foundation
 import Testing
+import Model
 @testable import StreamingCQT
 
 /// Float32 FFT vs Double DFT: error grows like log2(N) * eps * max|X|; 1e-5 of the peak is
@@ -55,15 +56,5 @@ func directDFT(_ x: [Float]) -> [(Double, Double)] {
     }
 }
 
-/// A small seeded generator so that test inputs are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator of the Model module, under the name these tests use.
+typealias SplitMix64 = SeededGenerator
