@@ -67,13 +67,33 @@ public struct SafeTensorInfo: Sendable, Equatable {
     public var range: Range<Int>
 }
 
-/// A validated safetensors file in memory (memory-mapped when read from disk).
+/// An open file read with pread, closed when the last SafeTensorsFile using it goes.
+final class OpenFile: Sendable {
+    let descriptor: Int32
+    init(descriptor: Int32) { self.descriptor = descriptor }
+    deinit { close(descriptor) }
+
+    /// Reads exactly `count` bytes at `offset`; false on a short read (the file shrank).
+    func read(into destination: UnsafeMutableRawPointer, count: Int, at offset: Int) -> Bool {
+        var done = 0
+        while done < count {
+            let n = pread(descriptor, destination + done, count - done, off_t(offset + done))
+            if n <= 0 { return false }
+            done += n
+        }
+        return true
+    }
+}
+
+/// A validated safetensors file: in memory (memory-mapped) or, for large data sets read
+/// piecemeal, only its header in memory with tensors read from disk on demand.
 public struct SafeTensorsFile: Sendable {
     public let metadata: [String: String]
     /// Tensors in the order of their data.
     public let tensors: [SafeTensorInfo]
     private let index: [String: Int]
     private let data: Data
+    private let file: OpenFile?
     private let dataStart: Int
 
     public static func read(_ path: String) throws(SafeTensorsError) -> SafeTensorsFile {
@@ -87,6 +107,29 @@ public struct SafeTensorsFile: Sendable {
         return try SafeTensorsFile(data: data)
     }
 
+    /// Reads and validates the header only; tensor bytes are read from disk when asked for, so
+    /// what stays resident is what the caller copies (a training loader's few batches), not the
+    /// file. Validation is the same as `read`'s, against the file's size.
+    public static func openHeader(_ path: String) throws(SafeTensorsError) -> SafeTensorsFile {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw .unreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? String(cString: strerror(errno)) : "no such file")
+        }
+        let file = OpenFile(descriptor: descriptor)
+        var status = stat()
+        fstat(descriptor, &status)
+        let size = Int(status.st_size)
+        guard size >= 8 else { throw .tooShort(size: size) }
+        var length: UInt64 = 0
+        guard file.read(into: &length, count: 8, at: 0) else { throw .tooShort(size: size) }
+        let headerLength = UInt64(littleEndian: length)
+        guard headerLength <= UInt64(size - 8) else { throw .headerPastEnd(headerLength: headerLength, fileSize: size) }
+        var header = Data(count: Int(headerLength))
+        let ok = header.withUnsafeMutableBytes { file.read(into: $0.baseAddress!, count: Int(headerLength), at: 8) }
+        guard ok else { throw .headerPastEnd(headerLength: headerLength, fileSize: size) }
+        return try SafeTensorsFile(header: header, headerLength: headerLength, fileSize: size, data: Data(), file: file)
+    }
+
     /// Parses and validates: header within the file, JSON well formed, every field of the right
     /// type, offsets inside the data area and non-overlapping, byte counts equal to shape x dtype.
     public init(data: Data) throws(SafeTensorsError) {
@@ -96,13 +139,17 @@ public struct SafeTensorsFile: Sendable {
             throw .headerPastEnd(headerLength: headerLength, fileSize: data.count)
         }
         let start = data.startIndex
-        let headerData = data[(start + 8)..<(start + 8 + Int(headerLength))]
+        try self.init(header: data[(start + 8)..<(start + 8 + Int(headerLength))], headerLength: headerLength,
+                      fileSize: data.count, data: data, file: nil)
+    }
+
+    private init(header headerData: Data, headerLength: UInt64, fileSize: Int, data: Data, file: OpenFile?) throws(SafeTensorsError) {
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: headerData) } catch {
             throw .headerNotJSON("\(error.localizedDescription)")
         }
         guard let header = json as? [String: Any] else { throw .headerNotJSON("the top level is not an object") }
-        let dataSize = data.count - 8 - Int(headerLength)
+        let dataSize = fileSize - 8 - Int(headerLength)
 
         var metadata: [String: String] = [:]
         if let raw = header["__metadata__"] {
@@ -153,7 +200,21 @@ public struct SafeTensorsFile: Sendable {
         self.tensors = tensors
         index = Dictionary(uniqueKeysWithValues: tensors.enumerated().map { ($1.name, $0) })
         self.data = data
+        self.file = file
         dataStart = 8 + Int(headerLength)
+    }
+
+    /// The raw bytes [start, start + count) of the data area, from memory or disk.
+    private func withBytes<R>(at start: Int, count: Int, _ body: (UnsafeRawPointer) -> R) throws(SafeTensorsError) -> R {
+        if let file {
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 16)
+            defer { buffer.deallocate() }
+            guard file.read(into: buffer, count: count, at: dataStart + start) else {
+                throw .outOfBounds(tensor: "(read)", end: start + count, dataSize: -1)
+            }
+            return body(buffer)
+        }
+        return data.withUnsafeBytes { body($0.baseAddress! + dataStart + start) }
     }
 
     public func info(_ name: String) -> SafeTensorInfo? { index[name].map { tensors[$0] } }
@@ -168,9 +229,15 @@ public struct SafeTensorsFile: Sendable {
         guard offset >= 0, count >= 0, offset + count <= total else {
             throw .badField(tensor: name, field: "(slice)", problem: "elements \(offset)..<\(offset + count) of \(total)")
         }
+        let start = info.range.lowerBound + 4 * offset
+        if let file {
+            guard file.read(into: destination, count: 4 * count, at: dataStart + start) else {
+                throw .outOfBounds(tensor: name, end: start + 4 * count, dataSize: -1)
+            }
+            return
+        }
         data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            UnsafeMutableRawPointer(destination).copyMemory(
-                from: bytes.baseAddress! + dataStart + info.range.lowerBound + 4 * offset, byteCount: 4 * count)
+            UnsafeMutableRawPointer(destination).copyMemory(from: bytes.baseAddress! + dataStart + start, byteCount: 4 * count)
         }
     }
 
@@ -181,8 +248,7 @@ public struct SafeTensorsFile: Sendable {
         var out = [Float](repeating: 0, count: count)
         let dtype = info.dtype
         guard ["F32", "F16", "BF16", "F64"].contains(dtype) else { throw .unsupportedDType(tensor: name, dtype: dtype) }
-        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            let base = bytes.baseAddress! + dataStart + info.range.lowerBound
+        try withBytes(at: info.range.lowerBound, count: info.range.count) { base in
             out.withUnsafeMutableBufferPointer { dst in
                 switch dtype {
                 case "F32":

@@ -1,5 +1,5 @@
-// ChunkStore: the windows that preprocess wrote, read lazily (files are memory-mapped and only
-// the windows asked for are copied), with the settings every file must share.
+// ChunkStore: the windows that preprocess wrote, read lazily (only each file's header is kept;
+// a window is read from disk when asked for), with the settings every file must share.
 import Foundation
 import Model
 import StreamingCQT
@@ -9,7 +9,7 @@ public struct ChunkStoreError: Error, CustomStringConvertible {
 }
 
 public final class ChunkStore: @unchecked Sendable {
-    // Sendable: immutable after init; SafeTensorsFile reads are thread-safe (mapped, read-only).
+    // Sendable: immutable after init; SafeTensorsFile reads (pread) are thread-safe.
     public let files: [SafeTensorsFile]
     public let ids: [String]
     /// (file, window) of every window.
@@ -28,7 +28,7 @@ public final class ChunkStore: @unchecked Sendable {
             let id = String(name.dropLast(".safetensors".count))
             if let only, !only.contains(id) { continue }
             let path = (folder as NSString).appendingPathComponent(name)
-            let file = try SafeTensorsFile.read(path)
+            let file = try SafeTensorsFile.openHeader(path)
             guard let info = file.info("frames"), let targets = file.info("targets"), info.shape.count == 3 else {
                 throw ChunkStoreError(description: "'\(path)' is not a preprocess chunk file (no 'frames' [windows, T, F])")
             }

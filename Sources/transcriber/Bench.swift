@@ -21,6 +21,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Run only the rows whose name starts with this (e.g. model.train).")
     var only: String?
 
+    @Option(help: "Minutes of synthetic audio for the preprocess and training rows (and their peak memory).")
+    var corpusMinutes: Double = 4
+
     func validate() throws {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
@@ -45,10 +48,12 @@ struct Bench: ParsableCommand {
         report(try ModelBenchmarks.network(config: ModelConfig(), frames: 43, threads: threads, runs: runs,
                                            ceiling: ceiling.value, include: include))
         if include("preprocess") || include("train") {
-            report(try TrainerBenchmarks.rows(threads: threads, workers: max(threads, 2)))
+            let recordings = max(2, Int((corpusMinutes * 2).rounded()))
+            report(try TrainerBenchmarks.rows(threads: threads, workers: max(threads, 2), recordings: recordings, seconds: 30))
             if let peak = TrainerBenchmarks.peakMemoryMiB() {
                 report([BenchmarkRow(name: "memory.peak", value: peak, unit: "MiB", threads: threads,
-                                     input: "this bench process after preprocess and training on 4 min of audio", runs: 1)])
+                                     input: "this bench process after preprocess and 2 training epochs on \(recordings / 2) min of audio",
+                                     runs: 1)])
             }
         }
         if let json {

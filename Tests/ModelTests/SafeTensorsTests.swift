@@ -119,6 +119,29 @@ let pythonHasSafeTensors: Bool = (try? runPython("print(1)")) != nil
         #expect(throws: SafeTensorsError.unsupportedDType(tensor: "i32", dtype: "I32")) { try file.floats("i32") }
     }
 
+    /// Reading only the header and the asked-for bytes from disk gives the same values and the
+    /// same validation as reading the whole file.
+    @Test func headerOnlyReadsMatchWholeFileReads() throws {
+        let dir = scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("w.safetensors").path
+        var writer = SafeTensorsWriter(metadata: ["k": "v"])
+        writer.add("a", shape: [3, 4], values: (0..<12).map { Float($0) * 0.5 })
+        writer.add("b", shape: [2], values: [7, -7])
+        try writer.write(to: path)
+        let lazy = try SafeTensorsFile.openHeader(path), whole = try SafeTensorsFile.read(path)
+        #expect(lazy.metadata == whole.metadata && lazy.tensors == whole.tensors)
+        #expect(try lazy.floats("a") == whole.floats("a") && lazy.floats("b") == [7, -7])
+        var slice = [Float](repeating: 0, count: 4)
+        try lazy.copyFloats("a", offset: 4, count: 4, into: &slice)
+        #expect(slice == [2, 2.5, 3, 3.5])
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        try data.dropLast(8).write(to: URL(fileURLWithPath: path))
+        #expect { try SafeTensorsFile.openHeader(path) } throws: { error in
+            if case .outOfBounds = error as? SafeTensorsError { return true } else { return false }
+        }
+    }
+
     @Test func bfloat16IsRead() throws {
         // 1.0 = 0x3F80, -2.5 = 0xC020 in bfloat16 (the top half of the float32 bits).
         let data = rawSafeTensors(header: #"{"x":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}"#,
