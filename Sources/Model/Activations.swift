@@ -12,6 +12,7 @@ final class Activations {
     // Forward
     let input: UnsafeMutablePointer<Float>      // (R, F)      the input, kept for conv1's backward
     let cols: UnsafeMutablePointer<Float>       // (C*k, chunk*F) im2col scratch of one chunk of frames
+    let extraCols: [UnsafeMutablePointer<Float>] // the same, one per split-window thread
     let a1: UnsafeMutablePointer<Float>         // (C, R, F)   conv1 + ReLU
     let a2: UnsafeMutablePointer<Float>         // (C, R, F)   conv2 + ReLU
     let poolIndex: UnsafeMutablePointer<Int32>  // (R, C*N)    the bin each max came from
@@ -44,7 +45,7 @@ final class Activations {
 
     private var owned: [UnsafeMutableRawPointer] = []
 
-    init(config: ModelConfig, batch: Int, frames: Int, training: Bool) {
+    init(config: ModelConfig, batch: Int, frames: Int, training: Bool, extraScratch: Int = 0) {
         self.batch = batch
         self.frames = frames
         trainingReady = training
@@ -64,6 +65,7 @@ final class Activations {
 
         let scratch = frequencyConvScratchCount(channelsIn: c, bins: f, kernel: k)
         input = floats(r * f); cols = floats(scratch)
+        extraCols = (0..<extraScratch).map { _ in floats(scratch) }
         a1 = floats(c * r * f); a2 = floats(c * r * f)
         let indices = UnsafeMutablePointer<Int32>.allocate(capacity: r * c * n)
         indices.initialize(repeating: 0, count: r * c * n)

@@ -6,7 +6,8 @@
 import Foundation
 
 /// `threads` replicas of one network sharing its parameters. A batch of B windows is cut into
-/// `threads` contiguous shards, each run on its own core with OpenBLAS at one thread.
+/// `threads` contiguous shards, each run on its own core with OpenBLAS at one thread; a single
+/// window (live inference) is split by frames and heads instead (forwardSplit).
 /// Training combines the shards' gradients weighted by shard size, which is exactly the
 /// gradient of the mean loss over the whole batch.
 public final class ParallelNetwork {
@@ -50,6 +51,7 @@ public final class ParallelNetwork {
     public func forward(_ input: UnsafePointer<Float>, batch: Int, frames: Int,
                         training: Bool = false) -> UnsafeBufferPointer<Float> {
         let parts = shards(batch)
+        if batch == 1 && threads > 1 && !training { return network.forwardSplit(input, frames: frames, parts: threads) }
         if parts.count == 1 { return network.forward(input, batch: batch, frames: frames, training: training) }
         let perWindowIn = frames * config.nBins, perWindowOut = frames * config.nNotes
         if output.count != batch * perWindowOut {

@@ -13,10 +13,10 @@ public final class TranscriptionNetwork {
     /// dLoss/dparameters of the last `backward`, same layout as `parameters`.
     public let gradients: ParameterBlock
 
-    private let weights: NetworkTensors
+    let weights: NetworkTensors
     private let grads: NetworkTensors
-    private var activations: Activations?
-    private var positions: [Float] = []
+    var activations: Activations?
+    var positions: [Float] = []
     private var positionFrames = -1
 
     /// A network with every parameter zero (fill it from a weights file), or a replica that reads
@@ -68,14 +68,7 @@ public final class TranscriptionNetwork {
     public func forward(_ input: UnsafePointer<Float>, batch: Int, frames: Int,
                         training: Bool = false) -> UnsafeBufferPointer<Float> {
         let cfg = config
-        if activations == nil || activations!.batch != batch || activations!.frames != frames
-            || (training && !(activations!.trainingReady)) {
-            activations = Activations(config: cfg, batch: batch, frames: frames, training: training)
-        }
-        if positionFrames != frames {
-            positions = sinusoidalPositions(frames: frames, features: cfg.embedDim)
-            positionFrames = frames
-        }
+        prepare(batch: batch, frames: frames, training: training)
         let acts = activations!, w = weights
         let r = batch * frames, f = cfg.nBins, c = cfg.channels, k = cfg.kernelSize
         let n = cfg.pooledNotes, d = cfg.embedDim, m = cfg.hiddenWidth, a = cfg.attentionWidth
@@ -120,6 +113,20 @@ public final class TranscriptionNetwork {
         geluForward(acts.dec1Gelu, acts.dec1, count: r * d)
         linearForward(acts.logits, acts.dec1Gelu, w.dec2Weight, w.dec2Bias, rows: r, inputs: d, outputs: cfg.nNotes)
         return UnsafeBufferPointer(start: acts.logits, count: r * cfg.nNotes)
+    }
+
+    /// Makes the activations fit (batch, frames) - reallocating only when they change - and the
+    /// positions fit `frames`. `extraScratch` im2col buffers are kept for split-window threads.
+    func prepare(batch: Int, frames: Int, training: Bool, extraScratch: Int = 0) {
+        if let acts = activations, acts.batch == batch, acts.frames == frames,
+           !training || acts.trainingReady, acts.extraCols.count >= extraScratch {
+        } else {
+            activations = Activations(config: config, batch: batch, frames: frames, training: training, extraScratch: extraScratch)
+        }
+        if positionFrames != frames {
+            positions = sinusoidalPositions(frames: frames, features: config.embedDim)
+            positionFrames = frames
+        }
     }
 
     /// The mean binary cross-entropy of the last forward's logits against `targets` (B, T, K).

@@ -29,6 +29,24 @@ import Testing
         }
     }
 
+    /// One window split between threads by frames and heads gives the one-thread logits.
+    @Test(arguments: [2, 3])
+    func splitWindowAgreesWithOneThread(parts: Int) throws {
+        for config in [smallConfig, ModelConfig()] {
+            let net = try TranscriptionNetwork(config: config, seed: 31)
+            var g = SplitMix64(seed: 6)
+            let frames = 43
+            let x = (0..<(frames * config.nBins)).map { _ in Float.random(in: 0...6, using: &g) }
+            let expected = x.withUnsafeBufferPointer { Array(net.forward($0.baseAddress!, batch: 1, frames: frames)) }
+            let split = x.withUnsafeBufferPointer { Array(net.forwardSplit($0.baseAddress!, frames: frames, parts: parts)) }
+            #expect(relativeError(split, expected) < 1e-5)
+            // And through ParallelNetwork, which takes this path for a single window.
+            let parallel = try ParallelNetwork(network: net, threads: parts)
+            let viaParallel = x.withUnsafeBufferPointer { Array(parallel.forward($0.baseAddress!, batch: 1, frames: frames)) }
+            #expect(relativeError(viaParallel, expected) < 1e-5)
+        }
+    }
+
     @Test func replicasShareTheParameters() throws {
         let net = try TranscriptionNetwork(config: smallConfig, seed: 1)
         let replica = try TranscriptionNetwork(config: smallConfig, sharing: net.parameters)

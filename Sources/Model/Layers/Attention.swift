@@ -4,13 +4,14 @@
 
 /// For each window b and head h, with q, k, v the head's [T, Hd] slices of qkv[B*T, 3*H*Hd]:
 /// att = softmax(q k^T / sqrt(Hd)) [B, H, T, T] (saved for the backward);  out[B*T, H*Hd] = att v.
+/// `headRange` restricts the work to some heads (heads are independent).
 public func attentionForward(_ out: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePointer<Float>,
                              _ qkv: UnsafePointer<Float>,
-                             batch: Int, frames t: Int, heads: Int, headDim: Int) {
+                             batch: Int, frames t: Int, heads: Int, headDim: Int, headRange: Range<Int>? = nil) {
     let width = heads * headDim, stride = 3 * width
     let scale = 1 / Float(headDim).squareRoot()
     for b in 0..<batch {
-        for h in 0..<heads {
+        for h in headRange ?? 0..<heads {
             let q = qkv + b * t * stride + h * headDim
             let k = q + width, v = q + 2 * width
             let a = att + (b * heads + h) * t * t

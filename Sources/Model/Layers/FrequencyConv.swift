@@ -35,14 +35,19 @@ func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, ch
 
 /// out[Cout, R*F] = weight[Cout, Cin*k] im2col(inp) + bias, chunk by chunk
 /// (PyTorch's [Cout, Cin, 1, k] weight, flat). `cols` is scratch (frequencyConvScratchCount).
+/// `rowRange` restricts the work to some rows (frames are independent; two threads may run
+/// disjoint ranges, each with its own `cols`).
 public func frequencyConvForward(_ out: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Float>,
                                  _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                                 channelsIn: Int, channelsOut: Int, rows: Int, bins f: Int, kernel k: Int) {
-    let plane = rows * f
-    for co in 0..<channelsOut { (out + co * plane).update(repeating: bias[co], count: plane) }
-    var r0 = 0
-    while r0 < rows {
-        let n = min(convChunkRows, rows - r0)
+                                 channelsIn: Int, channelsOut: Int, rows: Int, bins f: Int, kernel k: Int,
+                                 rowRange: Range<Int>? = nil) {
+    let plane = rows * f, range = rowRange ?? 0..<rows
+    for co in 0..<channelsOut {
+        (out + co * plane + range.lowerBound * f).update(repeating: bias[co], count: range.count * f)
+    }
+    var r0 = range.lowerBound
+    while r0 < range.upperBound {
+        let n = min(convChunkRows, range.upperBound - r0)
         im2col(cols, inp, channelsIn: channelsIn, rows: rows, firstRow: r0, chunkRows: n, bins: f, kernel: k)
         sgemm(.none, .none, m: channelsOut, n: n * f, k: channelsIn * k, weight, cols, beta: 1, out + r0 * f, ldc: plane)
         r0 += n

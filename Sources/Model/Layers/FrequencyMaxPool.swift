@@ -5,10 +5,10 @@
 /// (the first maximum, as PyTorch picks).
 public func frequencyMaxPoolForward(_ out: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>,
                                     _ inp: UnsafePointer<Float>,
-                                    channels: Int, rows: Int, bins f: Int, pool p: Int) {
+                                    channels: Int, rows: Int, bins f: Int, pool p: Int, rowRange: Range<Int>? = nil) {
     let n = f / p
     for c in 0..<channels {
-        for r in 0..<rows {
+        for r in rowRange ?? 0..<rows {
             let src = inp + (c * rows + r) * f
             let dst = out + r * channels * n + c * n, idx = index + r * channels * n + c * n
             for note in 0..<n {
