@@ -6,7 +6,7 @@ import Model
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure speed (release builds only): the CQT, the BLAS ceiling, model inference and training.",
+        abstract: "Measure speed (release builds only): CQT, model, trainer and the live path.",
         discussion: "Each row is the median of several runs and names its thread count and input. Compare ratios within one run.")
 
     @Option(help: "Write the rows as JSON to this file.")
@@ -55,6 +55,10 @@ struct Bench: ParsableCommand {
                                      input: "this bench process after preprocess and 2 training epochs on \(recordings / 2) min of audio",
                                      runs: 1)])
             }
+        }
+        if include("file") || include("live") {
+            let testModel = packageFile("Tests/Fixtures/test-model.safetensors")
+            report(try LiveBenchmarks.rows(threads: threads, testModel: testModel))
         }
         if let json {
             let encoder = JSONEncoder()

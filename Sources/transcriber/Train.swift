@@ -84,13 +84,17 @@ struct TrainCommand: ParsableCommand {
 }
 
 /// The bundled default weights, next to the executable's package (Models/default.safetensors).
-func defaultWeightsPath() -> String {
+func defaultWeightsPath() -> String { packageFile("Models/default.safetensors") }
+
+/// `relative` in the package the executable was built in (found by walking up from the
+/// executable), or `relative` itself when it is not found.
+func packageFile(_ relative: String) -> String {
     let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     var folder = executable.deletingLastPathComponent()
     for _ in 0..<5 {
-        let candidate = folder.appendingPathComponent("Models/default.safetensors")
+        let candidate = folder.appendingPathComponent(relative)
         if FileManager.default.fileExists(atPath: candidate.path) { return candidate.path }
         folder.deleteLastPathComponent()
     }
-    return "Models/default.safetensors"
+    return relative
 }

@@ -1,0 +1,103 @@
+// LiveBenchmarks: the live path's figures - note latency per register from known onsets, the CPU
+// share of replay at real-time pace, and `file`'s real-time factor.
+import AudioIO
+import Foundation
+import LiveCapture
+import Model
+import StreamingCQT
+import Trainer
+import Transcription
+
+public enum LiveBenchmarks {
+    /// Metadata for the default-size network on the default front end (speed does not depend
+    /// on the weights' values).
+    static func defaultMetadata(_ config: ModelConfig) -> [String: String] {
+        CQTSettings().metadata.merging(config.metadata) { $1 }.merging(["window_frames": "43"]) { $1 }
+    }
+
+    public static func rows(threads: Int, testModel: String?) throws -> [BenchmarkRow] {
+        var rows: [BenchmarkRow] = []
+        let config = ModelConfig()
+        let network = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 1), threads: threads)
+        let metadata = defaultMetadata(config)
+        var generator = SeededGenerator(seed: 9)
+        let (signal, _) = SyntheticCorpus.render(seconds: 60, rate: 22050, pitches: Array(36...96), voices: 3, generator: &generator)
+        let wav = FileManager.default.temporaryDirectory.appendingPathComponent("bench-file-\(getpid()).wav").path
+        defer { unlink(wav) }
+        try AudioFile.write(AudioBuffer(samples: signal, sampleRate: 22050, channels: 1), to: wav, format: .wavPCM16)
+
+        // file: decode + CQT + network every 43 frames + decoder, the whole path.
+        for stride in [43, 6] {
+            let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: stride))
+            let start = Date()
+            let (samples, _) = try AudioLoading.mono(wav, sampleRate: 22050)
+            try samples.withUnsafeBufferPointer { try engine.push($0) }
+            try engine.finish()
+            let seconds = Date().timeIntervalSince(start)
+            rows.append(BenchmarkRow(name: stride == 43 ? "file" : "file.stride6", value: 60 / seconds, unit: "x real time",
+                                     threads: threads, input: "60 s recording (WAV), default-size model, --stride \(stride)", runs: 1))
+        }
+
+        // live.cpu: replay at 1x, the whole process's CPU time over the wall time.
+        do {
+            let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: 6))
+            let source = MemorySource(samples: Array(signal.prefix(22050 * 10)), sampleRate: 22050, speed: 1)
+            let before = cpuSeconds(), start = Date()
+            _ = try LiveSession(engine: engine, source: source).run(stop: { false })
+            let share = 100 * (cpuSeconds() - before) / Date().timeIntervalSince(start)
+            rows.append(BenchmarkRow(name: "live.cpu", value: share, unit: "% of a core", threads: threads,
+                                     input: "replay of 10 s at 1x, default-size model, stride 6 (capture and transcription threads)",
+                                     runs: 1))
+        }
+
+        // live.latency: notes at known onsets, replayed at 1x; from the onset sample entering the
+        // ring to the note-on being printed. Needs a model that hears notes: the test model.
+        if let testModel, FileManager.default.fileExists(atPath: testModel) {
+            let (model, modelMetadata) = try WeightsFile.load(testModel)
+            let trained = try ParallelNetwork(network: model, threads: threads)
+            for (name, pitch) in [("A2", 45), ("A4", 69), ("C6", 84)] {
+                let onsets = (0..<8).map { 0.5 + Double($0) * 1.0 }
+                let samples = render(pitch: pitch, onsets: onsets, seconds: 9)
+                let engine = try TranscriptionEngine(network: trained, metadata: modelMetadata, settings: EngineSettings(stride: 6))
+                let view = TerminalView(write: { _ in })
+                engine.add(view)
+                let session = LiveSession(engine: engine, source: MemorySource(samples: samples, sampleRate: 22050, speed: 1))
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try session.run(stop: { false })
+                var latencies: [Double] = []
+                for onset in onsets {
+                    guard let hit = view.printedOnsets.first(where: { $0.pitch == pitch && abs($0.audioTime - onset) < 0.3 }) else { continue }
+                    latencies.append((Double(hit.wallTime) - Double(start) - onset * 1e9) / 1e6)
+                }
+                let found = "\(latencies.count) of \(onsets.count) notes found"
+                rows.append(BenchmarkRow(name: "live.latency.\(name)", value: latencies.isEmpty ? .nan : median(latencies),
+                                         unit: "ms", threads: threads,
+                                         input: "replay at 1x of 8 notes at known onsets, test model, stride 6; \(found)", runs: latencies.count))
+                rows.append(BenchmarkRow(name: "live.latency.\(name).p95", value: latencies.isEmpty ? .nan : percentile(latencies, 95),
+                                         unit: "ms", threads: threads, input: "as live.latency.\(name)", runs: latencies.count))
+            }
+        }
+        return rows
+    }
+
+    /// Harmonic tones (the test model's kind of sound) of `pitch` at `onsets`, 0.6 s each.
+    static func render(pitch: Int, onsets: [Double], seconds: Double) -> [Float] {
+        let rate = 22050.0, f = 440 * pow(2, Double(pitch - 69) / 12)
+        var out = [Float](repeating: 0, count: Int(seconds * rate))
+        for onset in onsets {
+            for i in Int(onset * rate)..<min(out.count, Int((onset + 0.6) * rate)) {
+                let t = Double(i) / rate - onset
+                let v = sin(2 * .pi * f * t) + 0.5 * sin(4 * .pi * f * t) + 0.25 * sin(6 * .pi * f * t)
+                out[i] += Float(0.15 * min(1, t / 0.01) * exp(-2 * t) * v)
+            }
+        }
+        return out
+    }
+
+    /// User + system CPU seconds of this process.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+}
