@@ -16,6 +16,12 @@ struct TranscriptionOptions: ParsableArguments {
     @Option(help: "Cores for the network.") var threads: Int = 1
     @Flag(help: "Print nothing but errors and the summary.") var quiet = false
     @Option(help: "Seconds of audio the capture ring holds before it drops (live and replay).") var bufferSeconds: Double = 4
+    @Option(help: "notes (a line each time the sounding notes change) or roll (a scrolling piano roll, in colour on a terminal).")
+    var view: String = "notes"
+
+    func validate() throws {
+        guard ["notes", "roll"].contains(view) else { throw ValidationError("--view is notes or roll") }
+    }
 
     func loadWeights() throws -> (ParallelNetwork, [String: String]) {
         let path = weights ?? defaultWeightsPath()
@@ -32,7 +38,7 @@ struct TranscriptionOptions: ParsableArguments {
     /// Opens every requested output; a path that cannot be written fails here, before any audio.
     func sinks() throws -> [NoteSink] {
         var sinks: [NoteSink] = []
-        if !quiet { sinks.append(TerminalView()) }
+        if !quiet { sinks.append(view == "roll" ? PianoRollView() : TerminalView()) }
         if let midi { sinks.append(try MIDIFileWriter(path: midi)) }
         if let csv { sinks.append(try EventFileWriter(path: csv, format: .csv)) }
         if let jsonl { sinks.append(try EventFileWriter(path: jsonl, format: .jsonl)) }
