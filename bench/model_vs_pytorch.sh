@@ -17,7 +17,7 @@ mkdir -p bench/results
 golden=../shared/golden/reference-default.safetensors
 golden_arg=()
 [ -f "$golden" ] && golden_arg=(--golden "$golden")
-.build/release/transcriber bench --threads "$threads" --runs "$runs" --json bench/results/swift.json >/dev/null
+.build/release/transcriber bench --only model --threads "$threads" --runs "$runs" --json bench/results/swift.json >/dev/null
 "$venv/bin/python" bench/pytorch_model.py --threads "$threads" --runs "$runs" "${golden_arg[@]}" > bench/results/pytorch.json
 python3 - "$threads" <<'PY'
 import json, sys

@@ -67,52 +67,7 @@ public final class TranscriptionNetwork {
     @discardableResult
     public func forward(_ input: UnsafePointer<Float>, batch: Int, frames: Int,
                         training: Bool = false) -> UnsafeBufferPointer<Float> {
-        let cfg = config
-        prepare(batch: batch, frames: frames, training: training)
-        let acts = activations!, w = weights
-        let r = batch * frames, f = cfg.nBins, c = cfg.channels, k = cfg.kernelSize
-        let n = cfg.pooledNotes, d = cfg.embedDim, m = cfg.hiddenWidth, a = cfg.attentionWidth
-
-        // Encoder: convolutions over frequency, channel-major (C, R, F)
-        acts.input.update(from: input, count: r * f)
-        frequencyConvForward(acts.a1, acts.cols, input, w.conv1Weight, w.conv1Bias,
-                             channelsIn: 1, channelsOut: c, rows: r, bins: f, kernel: k)
-        reluForward(acts.a1, count: c * r * f)
-        frequencyConvForward(acts.a2, acts.cols, acts.a1, w.conv2Weight, w.conv2Bias,
-                             channelsIn: c, channelsOut: c, rows: r, bins: f, kernel: k)
-        reluForward(acts.a2, count: c * r * f)
-        frequencyMaxPoolForward(acts.pooled, acts.poolIndex, acts.a2, channels: c, rows: r, bins: f, pool: cfg.binsPerNote)
-        linearForward(acts.encoded, acts.pooled, w.projWeight, w.projBias, rows: r, inputs: c * n, outputs: d)
-        acts.residual[0].update(from: acts.encoded, count: r * d)
-        positions.withUnsafeBufferPointer {
-            addPositions(acts.residual[0], $0.baseAddress!, batch: batch, frames: frames, features: d)
-        }
-
-        // Transformer blocks: h = h + attn(ln1(h)); h = h + mlp(ln2(h))
-        for (l, blk) in w.blocks.enumerated() {
-            let input = acts.residual[2 * l], middle = acts.residual[2 * l + 1], output = acts.residual[2 * l + 2]
-            layerNormForward(acts.ln1[l], acts.ln1Mean[l], acts.ln1Rstd[l], input, blk.ln1Weight, blk.ln1Bias,
-                             rows: r, features: d)
-            linearForward(acts.qkv[l], acts.ln1[l], blk.qkvWeight, blk.qkvBias, rows: r, inputs: d, outputs: 3 * a)
-            attentionForward(acts.attY[l], acts.att[l], acts.qkv[l],
-                             batch: batch, frames: frames, heads: cfg.nHeads, headDim: cfg.headDim)
-            middle.update(from: input, count: r * d)
-            linearAccumulate(middle, acts.attY[l], blk.outWeight, blk.outBias, rows: r, inputs: a, outputs: d)
-            layerNormForward(acts.ln2[l], acts.ln2Mean[l], acts.ln2Rstd[l], middle, blk.ln2Weight, blk.ln2Bias,
-                             rows: r, features: d)
-            linearForward(acts.fc1[l], acts.ln2[l], blk.fc1Weight, blk.fc1Bias, rows: r, inputs: d, outputs: m)
-            geluForward(acts.fc1Gelu[l], acts.fc1[l], count: r * m)
-            output.update(from: middle, count: r * d)
-            linearAccumulate(output, acts.fc1Gelu[l], blk.fc2Weight, blk.fc2Bias, rows: r, inputs: m, outputs: d)
-        }
-
-        // Head
-        let last = acts.residual[2 * cfg.nLayers]
-        layerNormForward(acts.lnF, acts.lnFMean, acts.lnFRstd, last, w.lnFWeight, w.lnFBias, rows: r, features: d)
-        linearForward(acts.dec1, acts.lnF, w.dec1Weight, w.dec1Bias, rows: r, inputs: d, outputs: d)
-        geluForward(acts.dec1Gelu, acts.dec1, count: r * d)
-        linearForward(acts.logits, acts.dec1Gelu, w.dec2Weight, w.dec2Bias, rows: r, inputs: d, outputs: cfg.nNotes)
-        return UnsafeBufferPointer(start: acts.logits, count: r * cfg.nNotes)
+        forwardRows(input, batch: batch, frames: frames, training: training, parts: 1)
     }
 
     /// Makes the activations fit (batch, frames) - reallocating only when they change - and the

@@ -51,7 +51,13 @@ struct TrainCommand: ParsableCommand {
         options.seed = seed
         options.validationFraction = validationFraction
         switch loadWeights {
-        case "main": options.weights = .released(defaultWeightsPath())
+        case "main":
+            let path = defaultWeightsPath()
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw UserError("--load-weights main: there are no released weights at \(path) yet; "
+                    + "train from scratch (leave out --load-weights) or resume a run with --load-weights dev")
+            }
+            options.weights = .released(path)
         case "dev": options.weights = .latestCheckpoint
         default: options.weights = .fresh
         }

@@ -1,26 +1,41 @@
-// TranscriptionNetwork+SplitWindow: one window's forward pass on two or more cores - the live
-// path's case, where there is no batch to split. Every layer but attention works frame by frame,
-// so the frames are split between threads; attention is split by head. Two joins per block.
+// TranscriptionNetwork+Forward: the forward pass, on one thread or split between several.
+// Every layer but attention works frame by frame, so the rows (frames) can be split between
+// threads; attention is split by head. With one part everything runs inline on the caller's
+// thread: that is `forward`. Two joins per block when split.
 import Foundation
 
 extension TranscriptionNetwork {
     /// Logits (1, T, K) of one window, computed by `parts` threads; the same numbers as
-    /// `forward(batch: 1)` up to summation order inside sgemm (tested). Inference only.
+    /// `forward(batch: 1)` up to summation order inside sgemm (tested). Inference only: the live
+    /// path's case, where there is no batch to split between cores.
     public func forwardSplit(_ input: UnsafePointer<Float>, frames: Int, parts: Int) -> UnsafeBufferPointer<Float> {
-        prepare(batch: 1, frames: frames, training: false, extraScratch: parts)
+        forwardRows(input, batch: 1, frames: frames, training: false, parts: max(1, parts))
+    }
+
+    /// The forward pass over (B, T) windows with the rows split into `parts` (1: inline). Saves in
+    /// the activations everything the backward reads.
+    func forwardRows(_ input: UnsafePointer<Float>, batch: Int, frames: Int, training: Bool,
+                     parts: Int) -> UnsafeBufferPointer<Float> {
+        prepare(batch: batch, frames: frames, training: training, extraScratch: parts > 1 ? parts : 0)
         let acts = activations!, w = weights, cfg = config
-        let r = frames, f = cfg.nBins, c = cfg.channels, k = cfg.kernelSize
+        let r = batch * frames, f = cfg.nBins, c = cfg.channels, k = cfg.kernelSize
         let n = cfg.pooledNotes, d = cfg.embedDim, m = cfg.hiddenWidth, a = cfg.attentionWidth
         let rowParts = (0..<parts).map { ($0 * r / parts)..<(($0 + 1) * r / parts) }
+        /// Runs body(part) for every part: inline for one, on `count` threads otherwise.
+        func each(_ count: Int, _ body: @Sendable (Int) -> Void) {
+            if count == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: count, execute: body) }
+        }
         let headParts = (0..<min(parts, cfg.nHeads)).map { ($0 * cfg.nHeads / min(parts, cfg.nHeads))..<(($0 + 1) * cfg.nHeads / min(parts, cfg.nHeads)) }
-        let context = UncheckedSendable((acts, w, input, positions.withUnsafeBufferPointer { $0.baseAddress! }))
+        // The positions travel as the array itself (a pointer taken out of withUnsafeBufferPointer
+        // would outlive the closure that lends it).
+        let context = UncheckedSendable((acts, w, input, positions))
         let plane = r * f
 
         /// Rows: encoder, positions, then the first block's ln1 and qkv.
         @Sendable func rowsBefore(_ block: Int, _ rows: Range<Int>, _ part: Int) {
             let (acts, w, input, pe) = context.value
             if block == 0 {
-                let cols = acts.extraCols[part]
+                let cols = parts == 1 ? acts.cols : acts.extraCols[part]
                 (acts.input + rows.lowerBound * f).update(from: input + rows.lowerBound * f, count: rows.count * f)
                 frequencyConvForward(acts.a1, cols, input, w.conv1Weight, w.conv1Bias, channelsIn: 1, channelsOut: c,
                                      rows: r, bins: f, kernel: k, rowRange: rows)
@@ -32,8 +47,11 @@ extension TranscriptionNetwork {
                                         pool: cfg.binsPerNote, rowRange: rows)
                 linearForward(acts.encoded + rows.lowerBound * d, acts.pooled + rows.lowerBound * c * n, w.projWeight,
                               w.projBias, rows: rows.count, inputs: c * n, outputs: d)
-                for row in rows {
-                    for j in 0..<d { acts.residual[0][row * d + j] = acts.encoded[row * d + j] + pe[row * d + j] }
+                pe.withUnsafeBufferPointer { pe in
+                    for row in rows {
+                        let t = row % frames   // positions restart in every window
+                        for j in 0..<d { acts.residual[0][row * d + j] = acts.encoded[row * d + j] + pe[t * d + j] }
+                    }
                 }
             }
             let blk = w.blocks[block], x = acts.residual[2 * block]
@@ -60,17 +78,17 @@ extension TranscriptionNetwork {
         }
 
         for block in 0..<cfg.nLayers {
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
+            each(parts) { part in
                 if block > 0 { rowsAfter(block - 1, rowParts[part]) }
                 rowsBefore(block, rowParts[part], part)
             }
-            DispatchQueue.concurrentPerform(iterations: headParts.count) { part in
+            each(headParts.count) { part in
                 let (acts, _, _, _) = context.value
-                attentionForward(acts.attY[block], acts.att[block], acts.qkv[block], batch: 1, frames: r,
+                attentionForward(acts.attY[block], acts.att[block], acts.qkv[block], batch: batch, frames: frames,
                                  heads: cfg.nHeads, headDim: cfg.headDim, headRange: headParts[part])
             }
         }
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        each(parts) { part in
             let (acts, w, _, _) = context.value
             let rows = rowParts[part], o = rows.lowerBound
             rowsAfter(cfg.nLayers - 1, rows)
