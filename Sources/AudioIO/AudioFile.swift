@@ -119,7 +119,9 @@ public enum AudioFile {
             throw AudioFileError.cannotWrite(path: path,
                 reason: "\(format.rawValue) cannot hold \(buffer.channels) channel(s) at \(buffer.sampleRate) Hz")
         }
-        let temporary = path + ".partial-\(getpid())"
+        let (target, problem) = writeTarget(path)
+        if let problem { throw AudioFileError.cannotWrite(path: path, reason: problem) }
+        let temporary = target + ".partial-\(getpid())"
         guard let file = sf_open(temporary, Int32(SFM_WRITE), &sfInfo) else {
             throw AudioFileError.cannotWrite(path: path, reason: String(cString: sf_strerror(nil)))
         }
@@ -148,7 +150,7 @@ public enum AudioFile {
             throw AudioFileError.cannotWrite(path: path,
                 reason: "only \(written) of \(frames) frames were written (disk full?)")
         }
-        guard rename(temporary, path) == 0 else {
+        guard rename(temporary, target) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
             throw AudioFileError.cannotWrite(path: path, reason: reason)
@@ -205,4 +207,24 @@ public func downmixToMono(_ interleaved: [Float], channels: Int) -> [Float] {
         }
     }
     return mono
+}
+
+// Kept beside Model's copy of the same check: Model and AudioIO do not depend on each other.
+
+/// The file a write to `path` should replace: symlinks followed (even to a file not yet there),
+/// and an error when what is there is not a regular file (a device, a folder).
+func writeTarget(_ path: String) -> (path: String, problem: String?) {
+    var current = path
+    for _ in 0..<16 {
+        guard let type = (try? FileManager.default.attributesOfItem(atPath: current))?[.type] as? FileAttributeType else {
+            return (current, nil)   // nothing there yet
+        }
+        guard type == .typeSymbolicLink else {
+            return (current, type == .typeRegular ? nil : "it is not a regular file (a device or a folder); name a file")
+        }
+        guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { return (current, nil) }
+        current = destination.hasPrefix("/") ? destination
+            : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(destination)
+    }
+    return (current, "too many levels of symbolic links")
 }

@@ -313,7 +313,11 @@ public struct SafeTensorsWriter {
 
 /// Writes `data` to `path` through a temporary file in the same folder and a rename, so a
 /// crash or a full disk never leaves a half-written file under the real name.
-public func writeAtomically(_ data: Data, to path: String) throws(SafeTensorsError) {
+public func writeAtomically(_ data: Data, to requested: String) throws(SafeTensorsError) {
+    // The rename would replace whatever the path names: follow a symlink to its file, and refuse
+    // a device or a folder (as root, renaming onto /dev/null would replace it).
+    let (path, problem) = writeTarget(requested)
+    if let problem { throw .cannotWrite(path: requested, reason: problem) }
     let temporary = path + ".partial-\(getpid())"
     guard FileManager.default.createFile(atPath: temporary, contents: nil) ,
           let handle = FileHandle(forWritingAtPath: temporary) else {
@@ -333,4 +337,24 @@ public func writeAtomically(_ data: Data, to path: String) throws(SafeTensorsErr
         unlink(temporary)
         throw .cannotWrite(path: path, reason: reason)
     }
+}
+
+// Kept beside AudioIO's copy of the same check: Model and AudioIO do not depend on each other.
+
+/// The file a write to `path` should replace: symlinks followed (even to a file not yet there),
+/// and an error when what is there is not a regular file (a device, a folder).
+func writeTarget(_ path: String) -> (path: String, problem: String?) {
+    var current = path
+    for _ in 0..<16 {
+        guard let type = (try? FileManager.default.attributesOfItem(atPath: current))?[.type] as? FileAttributeType else {
+            return (current, nil)   // nothing there yet
+        }
+        guard type == .typeSymbolicLink else {
+            return (current, type == .typeRegular ? nil : "it is not a regular file (a device or a folder); name a file")
+        }
+        guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { return (current, nil) }
+        current = destination.hasPrefix("/") ? destination
+            : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(destination)
+    }
+    return (current, "too many levels of symbolic links")
 }

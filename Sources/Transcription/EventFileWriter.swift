@@ -7,13 +7,16 @@ public final class EventFileWriter: NoteSink {
     private let handle: FileHandle
     private let format: Format
     public let path: String
+    /// The first failed write (a full disk): reported by the next flush, which every run ends with.
+    private var failure: OutputError?
 
-    /// Creates (or truncates) `path`; throws a clear error when it cannot be written.
+    /// Creates (or truncates) `path`; throws a clear error when it cannot be written. Opened with
+    /// open(2), not FileManager.createFile, which replaces the path with a new file - and so would
+    /// clobber a symlink or a device such as /dev/stdout.
     public init(path: String, format: Format) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw OutputError(path: path, reason: String(cString: strerror(errno)))
-        }
-        self.handle = handle
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else { throw OutputError(path: path, reason: String(cString: strerror(errno))) }
+        handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         self.format = format
         self.path = path
         if format == .csv { try write("onset,offset,pitch,name,confidence\n") }
@@ -35,10 +38,12 @@ public final class EventFileWriter: NoteSink {
             line = String(format: "{\"onset\": %.3f, \"offset\": %.3f, \"pitch\": %d, \"name\": \"%@\", \"confidence\": %.3f}\n",
                           note.onset, note.offset, note.pitch, note.name, note.confidence)
         }
-        try? write(line)
+        guard failure == nil else { return }
+        do { try write(line) } catch { failure = error as? OutputError ?? OutputError(path: path, reason: "\(error)") }
     }
 
     public func flush() throws {
+        if let failure { throw failure }
         do { try handle.synchronize() } catch { throw OutputError(path: path, reason: error.localizedDescription) }
     }
 }
@@ -47,6 +52,6 @@ public struct OutputError: Error, CustomStringConvertible {
     public var path: String
     public var reason: String
     public var description: String {
-        "cannot write '\(path)': \(reason). Check that the folder exists and is writable and that the disk has room."
+        "cannot write '\(path)': \(reason.hasSuffix(".") ? String(reason.dropLast()) : reason). Check that the folder exists and is writable and that the disk has room."
     }
 }

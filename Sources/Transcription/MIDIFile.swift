@@ -1,6 +1,7 @@
 // MIDIFile: Standard MIDI Files (format 0) of transcribed notes - written whole and atomically on
 // every flush, so an interrupted run leaves a valid file of what was transcribed - and read back.
 import Foundation
+import Model
 
 public enum MIDIFile {
     /// Ticks per quarter note; at the fixed tempo of 120 bpm a tick is 1/960 s.
@@ -149,16 +150,9 @@ public final class MIDIFileWriter: NoteSink {
     public func flush() throws {
         let open = sounding.map { TranscribedNote(pitch: $0.key, onset: $0.value.time, offset: max(now, $0.value.time),
                                                    confidence: $0.value.confidence, name: $0.value.name) }
-        let temporary = path + ".partial-\(getpid())"
-        do {
-            try MIDIFile.data(notes + open).write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, path) == 0 else { throw OutputError(path: path, reason: String(cString: strerror(errno))) }
-        } catch let error as OutputError {
-            unlink(temporary)
-            throw error
-        } catch {
-            unlink(temporary)
-            throw OutputError(path: path, reason: error.localizedDescription)
+        do { try writeAtomically(MIDIFile.data(notes + open), to: path) } catch {
+            if case let .cannotWrite(_, reason) = error { throw OutputError(path: path, reason: reason) }
+            throw OutputError(path: path, reason: error.description)
         }
     }
 }

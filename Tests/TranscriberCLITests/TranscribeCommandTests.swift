@@ -143,6 +143,29 @@ func csvNotes(_ path: String) throws -> [(pitch: Int, onset: Double, offset: Dou
         if !FileManager.default.fileExists(atPath: "/dev/snd/seq") {
             #expect(port.status != 0 && port.stderr.contains("MIDI sequencer"))
         }
+        // A full disk is an error, not silence; the output path itself is written through, never
+        // replaced: a device stays a device, a symlink stays a link to the file it names.
+        let full = try runTranscriber(["file", recording.wav, "--weights", testModel, "--csv", "/dev/full", "--quiet"])
+        #expect(full.status != 0 && full.stderr.contains("cannot write '/dev/full'"), "\(full.stderr)")
+        #expect((try FileManager.default.attributesOfItem(atPath: "/dev/full")[.type] as? FileAttributeType) == .typeCharacterSpecial)
+        let target = dir.appendingPathComponent("events.csv").path, link = dir.appendingPathComponent("link.csv").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        let linked = try runTranscriber(["file", recording.wav, "--weights", testModel, "--csv", link, "--quiet"])
+        #expect(linked.status == 0)
+        #expect((try FileManager.default.attributesOfItem(atPath: link)[.type] as? FileAttributeType) == .typeSymbolicLink)
+        #expect(try String(contentsOfFile: target, encoding: .utf8).hasPrefix("onset,offset,pitch,name,confidence"))
+        // Whole-file outputs are written to a temporary file and renamed: never onto a device.
+        for arguments in [["file", recording.wav, "--weights", testModel, "--midi", "/dev/null", "--quiet"],
+                          ["cqt", recording.wav, "-o", "/dev/null"]] {
+            let refused = try runTranscriber(arguments)
+            #expect(refused.status != 0 && refused.stderr.contains("not a regular file"), "\(refused.stderr)")
+            #expect((try FileManager.default.attributesOfItem(atPath: "/dev/null")[.type] as? FileAttributeType) == .typeCharacterSpecial)
+        }
+        let midiTarget = dir.appendingPathComponent("out.mid").path, midiLink = dir.appendingPathComponent("link.mid").path
+        try FileManager.default.createSymbolicLink(atPath: midiLink, withDestinationPath: midiTarget)
+        #expect(try runTranscriber(["file", recording.wav, "--weights", testModel, "--midi", midiLink, "--quiet"]).status == 0)
+        #expect((try FileManager.default.attributesOfItem(atPath: midiLink)[.type] as? FileAttributeType) == .typeSymbolicLink)
+        #expect(try !MIDIFile.notes(in: Data(contentsOf: URL(fileURLWithPath: midiTarget))).isEmpty)
         let missing = try runTranscriber(["replay", dir.appendingPathComponent("nothing.wav").path, "--weights", testModel])
         #expect(missing.status != 0 && missing.stderr.contains("no such file"))
         // Weights without the front end's settings: not silently run with guessed ones.
