@@ -16,11 +16,18 @@ struct TranscriptionOptions: ParsableArguments {
     @Option(help: "Cores for the network.") var threads: Int = 1
     @Flag(help: "Print nothing but errors and the summary.") var quiet = false
     @Option(help: "Seconds of audio the capture ring holds before it drops (live and replay).") var bufferSeconds: Double = 4
+    @Option(help: ArgumentHelp("Seconds of audio the transcriber may fall behind before it skips network windows to catch up "
+                               + "(live and replay).", discussion: "Larger keeps every window on a busy machine, at the cost of latency."))
+    var maxLag: Double = 0.25
     @Option(help: "notes (a line each time the sounding notes change) or roll (a scrolling piano roll, in colour on a terminal).")
     var view: String = "notes"
 
     func validate() throws {
         guard ["notes", "roll"].contains(view) else { throw ValidationError("--view is notes or roll") }
+        guard bufferSeconds > 0, maxLag >= 0 else { throw ValidationError("--buffer-seconds must be positive and --max-lag not negative") }
+        guard maxLag < bufferSeconds else {
+            throw ValidationError("--max-lag (\(maxLag) s) must be less than --buffer-seconds (\(bufferSeconds) s): the ring holds the lag")
+        }
     }
 
     func loadWeights() throws -> (ParallelNetwork, [String: String]) {
@@ -51,7 +58,8 @@ struct TranscriptionOptions: ParsableArguments {
 func runSession(source: AudioSource, engine: TranscriptionEngine, options: TranscriptionOptions) throws {
     for sink in try options.sinks() { engine.add(sink) }
     Interrupt.install()
-    let session = LiveSession(engine: engine, source: source, ringSeconds: options.bufferSeconds)
+    let session = LiveSession(engine: engine, source: source, ringSeconds: options.bufferSeconds,
+                              maximumBacklogSeconds: options.maxLag)
     let summary = try session.run(stop: { Interrupt.isRequested })
     printError(summary.text)
 }
