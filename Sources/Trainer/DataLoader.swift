@@ -27,7 +27,10 @@ private final class BatchPipeline: @unchecked Sendable {
         self.store = store
         self.order = order
         self.batchSize = batchSize
-        free = DispatchSemaphore(value: max(1, prefetch))
+        // Created at 0 and raised to `prefetch`: libdispatch traps when a semaphore is freed
+        // below its initial value, which a loader dropped mid-epoch (Ctrl-C, a stop) leaves.
+        free = DispatchSemaphore(value: 0)
+        for _ in 0..<max(1, prefetch) { free.signal() }
     }
 
     func produce() {

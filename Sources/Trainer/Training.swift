@@ -12,6 +12,24 @@ public enum WeightsSource: Sendable, Equatable {
     case latestCheckpoint
 }
 
+/// How the learning rate moves over the run. The seed keeps it constant; `cosine` warms up
+/// linearly over the first 2% of the run (Adam's early steps on a fresh transformer are the
+/// unstable ones) and then decays along a half cosine to a twentieth of the base rate.
+public enum LearningRateSchedule: String, Sendable, CaseIterable {
+    case constant, cosine
+
+    /// The factor on the base rate at `progress` (0 at the first step, 1 at the end of the run).
+    public func factor(at progress: Double) -> Double {
+        switch self {
+        case .constant: return 1
+        case .cosine:
+            let p = min(max(progress, 0), 1), floor = 0.05, warmup = 0.02
+            let decay = floor + (1 - floor) * 0.5 * (1 + cos(Double.pi * p))
+            return p < warmup ? decay * max(p / warmup, 0.01) : decay
+        }
+    }
+}
+
 public struct TrainingOptions: Sendable {
     /// A preprocess output folder: train/ (and test/, used for the final metrics).
     public var data: String
@@ -28,6 +46,7 @@ public struct TrainingOptions: Sendable {
     /// Fraction of the training recordings held out for the validation pass (by recording).
     public var validationFraction = 0.1
     public var prefetch = 4
+    public var schedule = LearningRateSchedule.constant
 
     public init(data: String, runDirectory: String) {
         self.data = data
@@ -196,6 +215,9 @@ public final class TrainingRun {
                     throw TrainingError(description: "the loss became \(loss) at epoch \(epoch), batch \(batchIndex + 1)\(kept). "
                         + "Lower the learning rate (--lr) and resume with --load-weights dev")
                 }
+                // A function of the epoch and batch alone, so a resumed run takes the same steps.
+                let progressOfRun = (Double(epoch - 1) + Double(batchIndex) / Double(max(loader.batches, 1))) / Double(options.epochs)
+                adam.settings.learningRate = Float(Double(options.adam.learningRate) * options.schedule.factor(at: progressOfRun))
                 adam.update(network.parameters, gradients: network.gradients)
                 lossSum += Double(loss) * Double(batch.size)
                 windows += batch.size
@@ -254,7 +276,8 @@ public final class TrainingRun {
         let historyJSON = String(decoding: try JSONEncoder().encode(history), as: UTF8.self)
         let metadata = weightsMetadata.merging([
             "epoch": "\(epoch)", "adam_step": "\(adam.step)", "seed": "\(options.seed)",
-            "learning_rate": "\(options.adam.learningRate)", "batch_size": "\(options.batchSize)",
+            "learning_rate": "\(options.adam.learningRate)", "learning_rate_schedule": options.schedule.rawValue,
+            "epochs": "\(options.epochs)", "batch_size": "\(options.batchSize)",
             "history": historyJSON,
         ]) { $1 }
         var checkpoint = SafeTensorsWriter(metadata: metadata)

@@ -20,6 +20,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Windows per step.") var batchSize: Int = 8
     @Option(help: "Batches prepared ahead on a background thread.") var numWorkers: Int = 4
     @Option(help: "Adam's learning rate.") var lr: Float = 5e-4
+    @Option(help: "constant (the seed's) or cosine (decays to a twentieth of --lr by the last epoch).")
+    var lrSchedule: String = "constant"
     @Option(help: "Epochs to train (a resumed run counts the epochs already done).") var epochs: Int = 25
     @Option(parsing: .upToNextOption, help: "Wrong notes allowed per frame in the exact accuracy.") var allowedErrors: [Int] = [0, 1, 2]
     @Option(help: "Transformer layers.") var nLayers: Int = 4
@@ -36,6 +38,7 @@ struct TrainCommand: ParsableCommand {
         if let loadWeights, !["main", "dev"].contains(loadWeights) { throw ValidationError("--load-weights is main or dev") }
         guard batchSize >= 1, epochs >= 1, threads >= 1 else { throw ValidationError("--batch-size, --epochs and --threads must be at least 1") }
         guard lr > 0 else { throw ValidationError("--lr must be positive") }
+        guard LearningRateSchedule(rawValue: lrSchedule) != nil else { throw ValidationError("--lr-schedule is constant or cosine") }
     }
 
     func run() throws {
@@ -45,6 +48,7 @@ struct TrainCommand: ParsableCommand {
         options.prefetch = numWorkers
         options.adam.learningRate = lr
         options.epochs = epochs
+        options.schedule = LearningRateSchedule(rawValue: lrSchedule) ?? .constant
         options.allowedErrors = allowedErrors
         options.model = ModelConfig(c: c, embedDim: embedDim, nLayers: nLayers, nHeads: nHeads, headDim: headDim)
         options.threads = threads

@@ -61,12 +61,21 @@ import Testing
     }
 
     /// Two epochs in one go == one epoch, stop, resume for one more: bit for bit.
-    @Test func resumingGivesTheSameWeights() throws {
-        let straight = try TrainingRun(options(run: "run-straight", epochs: 2))
+    /// A run stopped after its first epoch (as Ctrl-C does) and resumed ends with exactly the
+    /// weights of a run that never stopped, with the learning rate moving over the whole run too.
+    @Test(arguments: LearningRateSchedule.allCases)
+    func resumingGivesTheSameWeights(schedule: LearningRateSchedule) throws {
+        var straightOptions = options(run: "run-straight-\(schedule)", epochs: 2)
+        straightOptions.schedule = schedule
+        let straight = try TrainingRun(straightOptions)
         try straight.run()
-        let first = try TrainingRun(options(run: "run-resumed", epochs: 1))
-        try first.run()
-        var resumedOptions = options(run: "run-resumed", epochs: 2)
+        var firstOptions = options(run: "run-resumed-\(schedule)", epochs: 2)
+        firstOptions.schedule = schedule
+        let first = try TrainingRun(firstOptions)
+        var stopped = false
+        try first.run(stop: { stopped }, epochEnd: { _ in stopped = true })
+        #expect(first.epochsDone == 1)
+        var resumedOptions = firstOptions
         resumedOptions.weights = .latestCheckpoint
         let resumed = try TrainingRun(resumedOptions)
         #expect(resumed.epochsDone == 1)
@@ -74,6 +83,15 @@ import Testing
         #expect(Array(resumed.network.parameters.values) == Array(straight.network.parameters.values))
         #expect(Array(resumed.adam.m.values) == Array(straight.adam.m.values))
         #expect(resumed.adam.step == straight.adam.step)
+    }
+
+    @Test func cosineScheduleWarmsUpThenDecaysToATwentieth() {
+        let s = LearningRateSchedule.cosine
+        #expect(s.factor(at: 0) < 0.02 && abs(s.factor(at: 0.02) - 1) < 0.01)
+        #expect(abs(s.factor(at: 0.5) - 0.525) < 1e-9 && abs(s.factor(at: 1) - 0.05) < 1e-12)
+        let points = stride(from: 0.02, through: 1, by: 0.01).map(s.factor(at:))
+        #expect(zip(points, points.dropFirst()).allSatisfy { $0 >= $1 })
+        #expect(LearningRateSchedule.constant.factor(at: 0.7) == 1)
     }
 
     @Test func resumingWithoutACheckpointSaysSo() throws {
