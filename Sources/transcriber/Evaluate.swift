@@ -3,20 +3,39 @@ import ArgumentParser
 import Foundation
 import Model
 import Trainer
+import Transcription
 
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Transcribe a MusicNet-layout split and score it: frame, exact-frame and note metrics.")
+        abstract: "Transcribe a MusicNet-layout split and score it: frame, exact-frame and note metrics.",
+        discussion: """
+            Or score a transcription already made: --notes NOTES.csv (what --csv wrote) against \
+            --labels LABELS.csv (MusicNet's columns), with mir_eval's note matching.
+            """)
 
-    @Option(help: "The MusicNet-layout folder.") var data: String
+    @Option(help: "The MusicNet-layout folder.") var data: String?
     @Option(help: "The split to evaluate.") var split: String = "test"
-    @Option(help: "The weights file.") var weights: String
+    @Option(help: "The weights file.") var weights: String?
+    @Option(help: "A note-event CSV written by live, replay or file --csv, to score against --labels.") var notes: String?
+    @Option(help: "A MusicNet label CSV, the reference for --notes.") var labels: String?
     @Option(help: "Also write the numbers (overall and per recording) as JSON here.") var json: String?
     @Option(parsing: .upToNextOption, help: "Wrong notes allowed per frame in the exact accuracy.") var allowedErrors: [Int] = [0, 1, 2]
     @Option(help: "Cores to use.") var threads: Int = 1
 
+    func validate() throws {
+        if notes != nil || labels != nil {
+            guard notes != nil, labels != nil, data == nil, weights == nil else {
+                throw ValidationError("give --notes and --labels together (scoring a transcription), or --data and --weights")
+            }
+        } else if data == nil || weights == nil {
+            throw ValidationError("give --data and --weights (transcribe and score a split), or --notes and --labels")
+        }
+    }
+
     func run() throws {
+        if let notes, let labels { return try scoreTranscription(notes: notes, labels: labels) }
+        guard let data, let weights else { return }
         let (loaded, metadata) = try WeightsFile.load(weights)
         let network = try ParallelNetwork(network: loaded, threads: threads)
         let bar = ProgressBar()
@@ -51,5 +70,16 @@ struct EvaluateCommand: ParsableCommand {
             } catch { throw UserError("cannot write '\(json)': \(error.localizedDescription)") }
         }
         if recordings.isEmpty { throw UserError("no recording could be evaluated; see the reasons above") }
+    }
+
+    /// mir_eval's note scores of a transcription against its labels.
+    func scoreTranscription(notes: String, labels: String) throws {
+        let estimated = try EventFileReader.notes(csv: notes)
+        let reference = try LabelCSV.read(labels).map { (pitch: $0.note, onset: $0.startSeconds, offset: $0.endSeconds) }
+        var evaluation = Evaluation()
+        evaluation.addNotes(reference: reference, estimated: estimated)
+        print(String(format: "%d notes transcribed, %d labelled: note precision %.3f, recall %.3f, F1 %.3f "
+                     + "(onsets within 50 ms); with offsets F1 %.3f", estimated.count, reference.count,
+                     evaluation.notePrecision, evaluation.noteRecall, evaluation.noteF1, evaluation.noteWithOffsetF1))
     }
 }

@@ -180,3 +180,35 @@ func csvNotes(_ path: String) throws -> [(pitch: Int, onset: Double, offset: Dou
         #expect(noWeights.status != 0 && noWeights.stderr.contains("does not exist"))
     }
 }
+
+/// `evaluate --notes --labels` scores a transcription already made (what `make demo` prints).
+@Suite struct ScoreTranscriptionTests {
+    @Test func notesAreScoredAgainstTheLabelsWithMirEvalsTolerance() throws {
+        let dir = cliScratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let labels = dir.appendingPathComponent("labels.csv").path, notes = dir.appendingPathComponent("notes.csv").path
+        // Three labelled notes (samples at 44.1 kHz): C4 0-0.5 s, E4 0.5-1 s, G4 1-2 s.
+        try "start_time,end_time,instrument,note,start_beat,end_beat,note_value\n0,22050,1,60,0,1,Quarter\n22050,44100,1,64,1,1,Quarter\n44100,88200,1,67,2,2,Half\n"
+            .write(toFile: labels, atomically: true, encoding: .utf8)
+        // C4 40 ms late (matches), E4 on time (matches), G4 60 ms late (does not), an extra A4.
+        try "onset,offset,pitch,name,confidence\n0.040,0.5,60,C4,0.9\n0.5,1.0,64,E4,0.8\n1.060,2.0,67,G4,0.9\n1.2,1.4,69,A4,0.6\n"
+            .write(toFile: notes, atomically: true, encoding: .utf8)
+        let result = try runTranscriber(["evaluate", "--notes", notes, "--labels", labels])
+        #expect(result.status == 0, "\(result.stderr)")
+        // 2 matches of 4 transcribed and 3 labelled: P 0.5, R 0.667, F1 0.571.
+        #expect(result.stdout.contains("4 notes transcribed, 3 labelled: note precision 0.500, recall 0.667, F1 0.571"), "\(result.stdout)")
+    }
+
+    @Test func aMalformedNotesFileOrAMissingHalfIsExplained() throws {
+        let dir = cliScratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let notes = dir.appendingPathComponent("notes.csv").path
+        try "onset,offset,pitch,name,confidence\n0.5,0.2,60,C4,0.9\n".write(toFile: notes, atomically: true, encoding: .utf8)
+        let labels = dir.appendingPathComponent("labels.csv").path
+        try "start_time,end_time,instrument,note,start_beat,end_beat,note_value\n".write(toFile: labels, atomically: true, encoding: .utf8)
+        let bad = try runTranscriber(["evaluate", "--notes", notes, "--labels", labels])
+        #expect(bad.status != 0 && bad.stderr.contains("notes.csv:2: expected onset,offset,pitch"), "\(bad.stderr)")
+        let half = try runTranscriber(["evaluate", "--notes", notes])
+        #expect(half.status != 0 && half.stderr.contains("give --notes and --labels together"), "\(half.stderr)")
+    }
+}
