@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_BIN := .build/release/transcriber
 
-.PHONY: deps build test demo clean
+.PHONY: deps build test demo clean corpus-deps corpus example default-weights
 
 deps:
 	@scripts/install-deps.sh
@@ -15,6 +15,22 @@ test: deps
 
 demo: build
 	@scripts/demo.sh $(RELEASE_BIN)
+
+# The MusicNet-layout corpus the default weights were trained on (scripts/corpus/README.md).
+corpus-deps:
+	@scripts/corpus/install-deps.sh
+
+corpus: corpus-deps
+	python3 scripts/corpus/build_corpus.py --out data/fluidr3 --hours 6 --seed 0
+	python3 scripts/corpus/build_corpus.py --out data/unseen-soundfont --only-test --half-clean --seed 1 \
+	  --soundfont /usr/share/sounds/sf2/TimGM6mb.sf2
+
+example: corpus-deps
+	python3 scripts/corpus/build_corpus.py --example Examples/maple-leaf-rag --seed 7
+
+# Corpus, windows, training and evaluation, as Models/default.safetensors was made (hours).
+default-weights:
+	scripts/train-default-weights.sh data
 
 clean:
 	rm -rf .build
