@@ -50,6 +50,8 @@ public enum AudioFileError: Error, CustomStringConvertible, Equatable {
     case empty(path: String)
     case truncated(path: String, expectedFrames: Int, readFrames: Int)
     case cannotWrite(path: String, reason: String)
+    /// Samples that are NaN or infinite (a float file written by a broken program).
+    case nonFinite(path: String, count: Int, firstSecond: Double)
 
     public var description: String {
         switch self {
@@ -63,6 +65,9 @@ public enum AudioFileError: Error, CustomStringConvertible, Equatable {
                 + "but only \(read) could be read. Re-export or re-download it."
         case let .cannotWrite(path, reason):
             return "cannot write audio file '\(path)': \(reason). Check that the folder exists, is writable and the disk has room."
+        case let .nonFinite(path, count, first):
+            return "audio file '\(path)' is damaged: \(count) sample(s) are NaN or infinite, the first at "
+                + String(format: "%.3f s", first) + ". Re-export it from the program that made it."
         }
     }
 }
@@ -103,6 +108,11 @@ public enum AudioFile {
         }
         guard got == expected else {
             throw AudioFileError.truncated(path: path, expectedFrames: expected, readFrames: got)
+        }
+        // A NaN would reach every frame whose filters cover it, and in training the loss.
+        if let first = samples.firstIndex(where: { !$0.isFinite }) {
+            throw AudioFileError.nonFinite(path: path, count: samples.count(where: { !$0.isFinite }),
+                                           firstSecond: Double(first / channels) / Double(sfInfo.samplerate))
         }
         return AudioBuffer(samples: samples, sampleRate: Int(sfInfo.samplerate), channels: channels)
     }

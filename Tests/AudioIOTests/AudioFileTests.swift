@@ -69,6 +69,20 @@ func temporaryDirectory() -> URL {
         }
     }
 
+    /// A float file with NaN or infinite samples is refused, saying where, instead of filling
+    /// every frame near it (and a training loss) with NaN.
+    @Test func nanOrInfiniteSamplesAreAnError() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var samples = [Float](repeating: 0.1, count: 16000 * 2)
+        samples[2 * 8000 + 1] = .nan
+        samples[2 * 9000] = -.infinity
+        let path = dir.appendingPathComponent("nan.wav").path
+        try AudioFile.write(AudioBuffer(samples: samples, sampleRate: 16000, channels: 2), to: path, format: .wavFloat)
+        #expect(throws: AudioFileError.nonFinite(path: path, count: 2, firstSecond: 0.5)) { _ = try AudioFile.read(path) }
+        #expect("\(AudioFileError.nonFinite(path: path, count: 2, firstSecond: 0.5))".contains("2 sample(s) are NaN or infinite, the first at 0.500 s"))
+    }
+
     @Test func writingToAMissingFolderFailsClearly() {
         let buffer = AudioBuffer(samples: [0, 0.5], sampleRate: 22050, channels: 1)
         #expect { try AudioFile.write(buffer, to: "/nonexistent/dir/x.wav", format: .wavPCM16) } throws: { error in

@@ -94,6 +94,25 @@ import Testing
         #expect(LearningRateSchedule.constant.factor(at: 0.7) == 1)
     }
 
+    /// A loss that becomes NaN or infinite stops the run with a clear message naming the last
+    /// good checkpoint, which is kept (and still loads).
+    @Test func aLossThatBlowsUpStopsAndKeepsTheLastGoodCheckpoint() throws {
+        let good = try TrainingRun(options(run: "run-blowup", epochs: 1))
+        try good.run()
+        var wild = options(run: "run-blowup", epochs: 3)
+        wild.weights = .latestCheckpoint
+        wild.adam.learningRate = 1e12
+        let run = try TrainingRun(wild)
+        #expect { try run.run() } throws: { error in
+            let text = "\(error)"
+            return text.contains("the loss became") && text.contains("epoch-0001.safetensors") && text.contains("--lr")
+        }
+        let kept = Self.corpus.root.appendingPathComponent("run-blowup/epoch-0001.safetensors").path
+        let (network, _) = try WeightsFile.load(kept)
+        let finite = network.parameters.values.allSatisfy { $0.isFinite }
+        #expect(finite)
+    }
+
     @Test func resumingWithoutACheckpointSaysSo() throws {
         var options = options(run: "run-empty", epochs: 1)
         options.weights = .latestCheckpoint
