@@ -6,7 +6,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:-$here/data}
-epochs=${2:-30}
+epochs=${2:-40}
 bin=$here/.build/release/transcriber
 run=$data/runs/default
 
@@ -18,7 +18,7 @@ python3 "$here/scripts/corpus/build_corpus.py" --out "$data/unseen-soundfont" --
 mkdir -p "$run"
 resume=()
 ls "$run"/epoch-*.safetensors >/dev/null 2>&1 && resume=(--load-weights dev)
-"$bin" train --data "$data/fluidr3-windows" --run-dir "$run" --epochs "$epochs" --lr 1e-3 --lr-schedule cosine \
+"$bin" train --data "$data/fluidr3-windows" --run-dir "$run" --epochs "$epochs" --lr 8e-4 --lr-schedule cosine \
   --batch-size 8 --threads 2 --seed 0 "${resume[@]}" 2>&1 | tee -a "$run/train.log"
 "$bin" evaluate --data "$data/fluidr3" --split test --weights "$run/weights.safetensors" --threads 2 \
   --json "$run/evaluate-fluidr3.json"

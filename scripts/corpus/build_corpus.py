@@ -58,8 +58,10 @@ TEST_FRACTION = 0.08
 
 # ---------------------------------------------------------------- scores
 
-def catalogue(seed):
-    """The corpus files used, as paths relative to music21's corpus folder, sorted."""
+def catalogue(seed=0):
+    """The corpus files used, as paths relative to music21's corpus folder, sorted. The sample
+    of the large collections does not follow --seed: every corpus built from these scores (the
+    training corpus, the held-out soundfont set) draws from the same pieces."""
     from music21 import corpus
     by_collection = {}
     for path in corpus.getPaths():
@@ -441,7 +443,7 @@ def build(args):
     for split in ("train", "test"):
         for kind in ("data", "labels"):
             os.makedirs(os.path.join(args.out, f"{split}_{kind}"), exist_ok=True)
-    pieces = load_pieces(catalogue(args.seed), args.cache, args.workers)
+    pieces = load_pieces(catalogue(), args.cache, args.workers)
     jobs = plan(pieces, args.hours, args.seed, test_only=args.only_test, half_clean=args.half_clean,
                 max_seconds=args.max_seconds)
     by_id = {p["id"]: p for p in pieces}
