@@ -318,6 +318,7 @@ public func writeAtomically(_ data: Data, to requested: String) throws(SafeTenso
     // a device or a folder (as root, renaming onto /dev/null would replace it).
     let (path, problem) = writeTarget(requested)
     if let problem { throw .cannotWrite(path: requested, reason: problem) }
+    removeStalePartials(of: path)
     let temporary = path + ".partial-\(getpid())"
     guard FileManager.default.createFile(atPath: temporary, contents: nil) ,
           let handle = FileHandle(forWritingAtPath: temporary) else {
@@ -336,6 +337,17 @@ public func writeAtomically(_ data: Data, to requested: String) throws(SafeTenso
         let reason = String(cString: strerror(errno))
         unlink(temporary)
         throw .cannotWrite(path: path, reason: reason)
+    }
+}
+
+/// Removes what a killed writer left of `path` (PATH.partial-PID of a process that is gone).
+/// A SIGKILL cannot be caught, so the next write to the same file tidies up after it.
+func removeStalePartials(of path: String) {
+    let folder = (path as NSString).deletingLastPathComponent, prefix = (path as NSString).lastPathComponent + ".partial-"
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+    for name in names where name.hasPrefix(prefix) {
+        guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+        unlink((folder as NSString).appendingPathComponent(name))
     }
 }
 

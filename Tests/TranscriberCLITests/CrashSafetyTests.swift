@@ -1,0 +1,118 @@
+// A process killed outright (SIGKILL: no handler runs, as when the power goes or the OOM killer
+// strikes) leaves only whole files, and the next run goes on from them: preprocess keeps its
+// finished recordings, train resumes from its last epoch, live leaves a valid MIDI file.
+import Foundation
+import Testing
+import Trainer
+import Transcription
+
+/// Starts `transcriber` with `arguments`, its output thrown away, and returns the running process.
+func startTranscriber(_ arguments: [String]) throws -> Process {
+    let process = Process()
+    process.executableURL = try transcriberExecutable()
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// Waits (up to `seconds`) until `condition` holds; true if it did.
+func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(20_000)
+    }
+    return condition()
+}
+
+func killOutright(_ process: Process) {
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+}
+
+func files(in folder: URL) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+}
+
+@Suite(.serialized) struct CrashSafetyTests {
+    @Test func aKilledPreprocessResumesWithoutRedoingOrCorrupting() throws {
+        let root = cliScratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("data"), out = root.appendingPathComponent("out")
+        try SyntheticCorpus.make(root: data, count: 12, seconds: 20, seed: 4, pitches: Array(60...71))
+        let arguments = ["preprocess", "--data", data.path, "--out", out.path, "--split", "train", "--n-batches", "0",
+                         "--num-workers", "1"]
+        let first = try startTranscriber(arguments)
+        let trainFolder = out.appendingPathComponent("train")
+        let started = waitFor(60) { files(in: trainFolder).filter { $0.hasSuffix(".safetensors") }.count >= 2 }
+        killOutright(first)
+        #expect(started)
+        let survivors = files(in: trainFolder).filter { $0.hasSuffix(".safetensors") }
+        #expect(survivors.count < 12, "the kill came too late to test anything")
+        // Whatever was left is whole: every finished file opens.
+        for name in survivors { _ = try ChunkStore(folder: trainFolder.path, ids: [String(name.dropLast(12))]) }
+
+        let second = try runTranscriber(arguments)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("\(survivors.count) already done"), "\(second.stderr)")
+        let store = try ChunkStore(folder: trainFolder.path)
+        #expect(store.ids.count == 12)
+        #expect(files(in: trainFolder).allSatisfy { $0.hasSuffix(".safetensors") }, "\(files(in: trainFolder))")
+    }
+
+    @Test func aKilledTrainingResumesFromItsLastEpoch() throws {
+        let root = cliScratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("data"), chunks = root.appendingPathComponent("chunks")
+        let run = root.appendingPathComponent("run")
+        try SyntheticCorpus.make(root: data, count: 4, seconds: 8, seed: 5, pitches: Array(60...71))
+        let pre = try runTranscriber(["preprocess", "--data", data.path, "--out", chunks.path, "--split", "train", "--n-batches", "0"])
+        #expect(pre.status == 0, "\(pre.stderr)")
+        let arguments = ["train", "--data", chunks.path, "--run-dir", run.path, "--epochs", "40", "--c", "1", "--embed-dim", "32",
+                         "--n-layers", "1", "--n-heads", "2", "--head-dim", "16", "--validation-fraction", "0.25"]
+        let first = try startTranscriber(arguments)
+        let reached = waitFor(120) { files(in: run).contains("epoch-0002.safetensors") }
+        killOutright(first)
+        #expect(reached)
+        let checkpoints = files(in: run).filter { $0.hasPrefix("epoch-") && !$0.contains("partial") }
+        let last = checkpoints.compactMap { Int($0.dropFirst(6).prefix(4)) }.max() ?? 0
+        #expect(last >= 2)
+        // A half-written file (the kill may land in a write) keeps its temporary name, never a real one.
+        #expect(files(in: run).allSatisfy { $0.hasSuffix(".safetensors") || $0.contains(".safetensors.partial-") })
+
+        let second = try runTranscriber(arguments.map { $0 == "40" ? "\(last + 1)" : $0 } + ["--load-weights", "dev"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("resuming after epoch \(last)"), "\(second.stderr)")
+        #expect(files(in: run).contains(String(format: "epoch-%04d.safetensors", last + 1)))
+        // ...and the next run's writes tidy it away.
+        #expect(!files(in: run).contains { $0.contains("partial") }, "\(files(in: run))")
+    }
+
+    @Test func aKilledLiveSessionLeavesAValidMIDIFileOfWhatItHeard() throws {
+        let dir = cliScratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let recording = try KnownRecording(in: dir, seconds: 24, seed: 31)
+        let midi = dir.appendingPathComponent("live.mid").path
+        // Replay at 2x: the MIDI file is rewritten whole every 5 s of audio (2.5 s here).
+        let process = try startTranscriber(["replay", recording.wav, "--weights", testModel, "--speed", "2", "--midi", midi,
+                                            "--quiet"])
+        let flushed = waitFor(20) {
+            ((try? MIDIFile.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))) ?? []).count >= 3
+        }
+        usleep(1_000_000)
+        killOutright(process)
+        #expect(flushed)
+        let notes = try MIDIFile.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))
+        #expect(notes.count >= 3)
+        // They are notes of the recording, heard before the kill.
+        #expect(notes.allSatisfy { n in recording.labels.contains { $0.note == n.pitch } })
+        #expect(notes.allSatisfy { $0.onset < 24 })
+        // The next session writing the same file tidies away what a kill mid-write left.
+        try Data("stale".utf8).write(to: URL(fileURLWithPath: midi + ".partial-999999"))
+        let again = try runTranscriber(["file", recording.wav, "--weights", testModel, "--midi", midi, "--quiet"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(!files(in: dir).contains { $0.contains("partial") }, "\(files(in: dir))")
+    }
+}
