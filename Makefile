@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_BIN := .build/release/transcriber
 
-.PHONY: deps build test demo clean corpus-deps corpus example default-weights
+.PHONY: deps build test demo clean corpus-deps corpus example default-weights fuzz sanitize
 
 deps:
 	@scripts/install-deps.sh
@@ -32,5 +32,14 @@ example: corpus-deps
 default-weights:
 	scripts/train-default-weights.sh data
 
+# libFuzzer targets (Fuzz/), FUZZ_SECONDS each (10 minutes unless told).
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The test suite under the address and the thread sanitizer (separate build folders).
+sanitize: deps
+	scripts/sanitize.sh
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz .build-asan .build-tsan

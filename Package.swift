@@ -66,3 +66,19 @@ let package = Package(
         .testTarget(name: "TranscriberCLITests", dependencies: ["transcriber", "Model", "AudioIO", "StreamingCQT", "Trainer", "Transcription"], swiftSettings: swiftSettings),
     ]
 )
+
+// MARK: Fuzz targets (libFuzzer), only when TRANSCRIBER_FUZZ is set: built with -sanitize=fuzzer
+// and -parse-as-library, each names its own entry point, which runs libFuzzer's driver (`make fuzz`).
+if Context.environment["TRANSCRIBER_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .executableTarget(name: "SafeTensorsFuzz", dependencies: ["CFuzzDriver", "Model"], path: "Fuzz/SafeTensorsFuzz",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "LabelCSVFuzz", dependencies: ["CFuzzDriver", "Trainer"], path: "Fuzz/LabelCSVFuzz",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "MIDIFuzz", dependencies: ["CFuzzDriver", "Transcription"], path: "Fuzz/MIDIFuzz",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "AudioFramesFuzz", dependencies: ["CFuzzDriver", "AudioIO", "StreamingCQT"], path: "Fuzz/AudioFramesFuzz",
+                          swiftSettings: swiftSettings),
+    ]
+}

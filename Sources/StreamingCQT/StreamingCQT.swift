@@ -145,8 +145,9 @@ public final class StreamingCQT {
         isFinished = true
     }
 
-    /// The frames a finished stream of `samplesPushed` samples has: floor(n / hop) + 1.
-    public var finalFrameCount: Int { samplesPushed / settings.hopLength + 1 }
+    /// The frames a finished stream of `samplesPushed` samples has: floor(n / hop) + 1, and none
+    /// for a stream that never had a sample.
+    public var finalFrameCount: Int { samplesPushed == 0 ? 0 : samplesPushed / settings.hopLength + 1 }
 
     /// Forgets all audio; the next push starts a new stream at sample 0.
     public func reset() {

@@ -55,9 +55,12 @@ public enum MIDIFile {
         guard bytes.count >= 14, Array(bytes[0..<4]) == Array("MThd".utf8) else { throw ReadError(description: "not a MIDI file") }
         let division = be(12, 2)
         guard division & 0x8000 == 0 else { throw ReadError(description: "SMPTE time division is not supported") }
+        guard division > 0 else { throw ReadError(description: "the header gives 0 ticks per quarter note") }
         var position = 8 + be(4, 4)
         var events: [(tick: Int, status: UInt8, a: UInt8, b: UInt8)] = []
         var tempos: [(tick: Int, tempo: Int)] = [(0, microsecondsPerQuarter)]
+        // Every read is bounds-checked: a damaged file ends its track early, it never traps
+        // (found by Fuzz/MIDIFuzz).
         while position + 8 <= bytes.count {
             let length = be(position + 4, 4)
             let isTrack = Array(bytes[position..<(position + 4)]) == Array("MTrk".utf8)
@@ -66,23 +69,38 @@ public enum MIDIFile {
             position = position + 8 + length
             guard isTrack else { continue }
             var tick = 0, running: UInt8 = 0
-            func vlq() -> Int { var v = 0; while i < end { let b = bytes[i]; i += 1; v = v << 7 | Int(b & 0x7F); if b & 0x80 == 0 { break } }; return v }
-            while i < end {
-                tick += vlq()
-                guard i < end else { break }
+            // A variable-length quantity: at most 4 bytes (28 bits), as the standard allows.
+            func vlq() -> Int? {
+                var v = 0
+                for _ in 0..<4 {
+                    guard i < end else { return nil }
+                    let b = bytes[i]; i += 1
+                    v = v << 7 | Int(b & 0x7F)
+                    if b & 0x80 == 0 { return v }
+                }
+                return nil
+            }
+            track: while i < end {
+                guard let delta = vlq(), i < end else { break }
+                tick += delta   // at most 2^28 a step: cannot overflow in any real file length
                 var status = bytes[i]
                 if status & 0x80 != 0 { i += 1; if status < 0xF0 { running = status } } else { status = running }
                 switch status {
                 case 0xFF:
+                    guard i < end else { break track }
                     let type = bytes[i]; i += 1
-                    let n = vlq()
-                    if type == 0x51 && n == 3 { tempos.append((tick, be(i, 3))) }
+                    guard let n = vlq(), n <= end - i else { break track }
+                    if type == 0x51 && n == 3 { tempos.append((tick, max(1, be(i, 3)))) }
                     i += n
-                case 0xF0, 0xF7: i += vlq()
+                case 0xF0, 0xF7:
+                    guard let n = vlq(), n <= end - i else { break track }
+                    i += n
+                case 0x00..<0x80:
+                    break track   // data with no running status: the track is damaged
                 default:
                     let kind = status & 0xF0
                     let size = (kind == 0xC0 || kind == 0xD0) ? 1 : 2
-                    guard i + size <= end else { i = end; break }
+                    guard i + size <= end else { break track }
                     events.append((tick, status, bytes[i], size == 2 ? bytes[i + 1] : 0))
                     i += size
                 }

@@ -13,6 +13,14 @@ public struct TranscribedNote: Sendable, Equatable {
     public var confidence: Float
     /// "C4", or "C" for a pitch class.
     public var name: String
+
+    public init(pitch: Int, onset: Double, offset: Double, confidence: Float, name: String) {
+        self.pitch = pitch
+        self.onset = onset
+        self.offset = offset
+        self.confidence = confidence
+        self.name = name
+    }
 }
 
 /// Where note events go: the terminal, files, a MIDI port.

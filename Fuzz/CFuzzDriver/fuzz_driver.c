@@ -1,0 +1,2 @@
+// Empty: the target exists for its header (libFuzzer itself comes with -sanitize=fuzzer).
+#include "fuzz_driver.h"

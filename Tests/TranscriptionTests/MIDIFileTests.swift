@@ -1,0 +1,45 @@
+// The MIDI reader on damaged files: it returns what it could read or says the file is not MIDI;
+// it never traps (each case here is one the fuzzer, Fuzz/MIDIFuzz, found or could).
+import Foundation
+import Testing
+@testable import Transcription
+
+@Suite struct MIDIFileTests {
+    static let header: [UInt8] = Array("MThd".utf8) + [0, 0, 0, 6, 0, 0, 0, 1, 0x01, 0xE0]
+
+    static func track(_ body: [UInt8], length: Int? = nil) -> [UInt8] {
+        let n = length ?? body.count
+        return Array("MTrk".utf8) + [UInt8(n >> 24 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + body
+    }
+
+    @Test func writtenNotesReadBackToTheTick() throws {
+        let notes = [TranscribedNote(pitch: 60, onset: 0.5, offset: 1.25, confidence: 0.9, name: "C4"),
+                     TranscribedNote(pitch: 64, onset: 0.75, offset: 2, confidence: 0.5, name: "E4")]
+        let back = try MIDIFile.notes(in: MIDIFile.data(notes))
+        #expect(back.map(\.pitch) == [60, 64])
+        #expect(back.map(\.onset) == [0.5, 0.75] && back.map(\.offset) == [1.25, 2])
+    }
+
+    @Test(arguments: [
+        // A tempo event whose 3 data bytes run past the end of the file (the fuzzer's first find).
+        header + track([0x00, 0x90, 60, 100, 0x10, 0x80, 60, 0, 0x00, 0xFF, 0x51, 0x03, 0x07], length: 40),
+        // A meta event cut after its type byte, and one whose length runs past the track.
+        header + track([0x00, 0xFF]), header + track([0x00, 0xFF, 0x01, 0x7F, 0x41]),
+        // A delta time that never ends, and a note cut after its status byte.
+        header + track([0xFF, 0xFF, 0xFF, 0xFF, 0xFF]), header + track([0x00, 0x90]),
+        // Data bytes with no status before them, and a track length far past the file.
+        header + track([0x00, 0x40, 0x40]), header + track([0x00, 0x90, 60, 100], length: 1 << 30),
+    ])
+    func damagedFilesNeverTrap(bytes: [UInt8]) {
+        _ = try? MIDIFile.notes(in: Data(bytes))
+    }
+
+    @Test func notMIDIOrZeroDivisionIsAClearError() {
+        #expect(throws: MIDIFile.ReadError.self) { _ = try MIDIFile.notes(in: Data("RIFF....WAVEfmt ".utf8)) }
+        var zero = Self.header
+        zero[12] = 0; zero[13] = 0
+        #expect { _ = try MIDIFile.notes(in: Data(zero + Self.track([0x00, 0xFF, 0x2F, 0x00]))) } throws: {
+            "\($0)".contains("0 ticks per quarter note")
+        }
+    }
+}
