@@ -320,18 +320,24 @@ public func writeAtomically(_ data: Data, to requested: String) throws(SafeTenso
     if let problem { throw .cannotWrite(path: requested, reason: problem) }
     removeStalePartials(of: path)
     let temporary = path + ".partial-\(getpid())"
-    guard FileManager.default.createFile(atPath: temporary, contents: nil) ,
-          let handle = FileHandle(forWritingAtPath: temporary) else {
-        throw .cannotWrite(path: path, reason: String(cString: strerror(errno)))
+    // POSIX calls, not FileHandle: their errno says what a user can act on ("No space left on
+    // device", "File too large"), where Foundation reports an opaque error number.
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard descriptor >= 0 else { throw .cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+    var failure: Int32 = 0
+    data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+        var done = 0
+        while done < raw.count {
+            let n = write(descriptor, raw.baseAddress! + done, raw.count - done)
+            if n < 0 { if errno == EINTR { continue }; failure = errno; return }
+            done += n
+        }
     }
-    do {
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
-        try handle.close()
-    } catch {
-        try? handle.close()
+    if failure == 0 && fsync(descriptor) != 0 { failure = errno }
+    if close(descriptor) != 0 && failure == 0 { failure = errno }
+    if failure != 0 {
         unlink(temporary)
-        throw .cannotWrite(path: path, reason: "\(error.localizedDescription)")
+        throw .cannotWrite(path: path, reason: String(cString: strerror(failure)))
     }
     guard rename(temporary, path) == 0 else {
         let reason = String(cString: strerror(errno))

@@ -116,3 +116,99 @@ func files(in folder: URL) -> [String] {
         #expect(!files(in: dir).contains { $0.contains("partial") }, "\(files(in: dir))")
     }
 }
+
+/// A full disk, simulated with a file-size limit (prlimit --fsize: writes past it fail with
+/// EFBIG, as they fail with ENOSPC on a full disk), and Ctrl-C or SIGTERM in the middle of work.
+@Suite(.serialized) struct FaultTests {
+    /// Runs `transcriber` under `prlimit --fsize=BYTES`.
+    func runLimited(_ bytes: Int, _ arguments: [String]) throws -> RunResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        process.arguments = ["--fsize=\(bytes)", try transcriberExecutable().path] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return RunResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                         stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit")))
+    func aFullDiskStopsPreprocessAndTrainingClearlyKeepingWhatIsDone() throws {
+        let root = cliScratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("data"), out = root.appendingPathComponent("out")
+        try SyntheticCorpus.make(root: data, count: 3, seconds: 4, seed: 6, pitches: Array(60...71))
+        let arguments = ["preprocess", "--data", data.path, "--out", out.path, "--split", "train", "--n-batches", "0"]
+        // One recording's windows are about 600 kB: a 100 kB limit stops the first write.
+        let full = try runLimited(100_000, arguments)
+        #expect(full.status != 0)
+        #expect(full.stderr.contains("File too large") || full.stderr.contains("No space"), "\(full.stderr)")
+        #expect(files(in: out.appendingPathComponent("train")).isEmpty, "nothing half-written may stay")
+        let fine = try runTranscriber(arguments)
+        #expect(fine.status == 0, "\(fine.stderr)")
+
+        // Training: the first checkpoint (about 100 kB for this network) cannot be written.
+        let run = root.appendingPathComponent("run")
+        let train = ["train", "--data", out.path, "--run-dir", run.path, "--epochs", "2", "--c", "1", "--embed-dim", "32",
+                     "--n-layers", "1", "--n-heads", "2", "--head-dim", "16"]
+        let noRoom = try runLimited(20_000, train)
+        #expect(noRoom.status != 0)
+        #expect(noRoom.stderr.contains("epoch-0001.safetensors") && noRoom.stderr.contains("File too large"), "\(noRoom.stderr)")
+        #expect(!files(in: run).contains { $0.hasPrefix("epoch-") }, "\(files(in: run))")
+    }
+
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aSignalStopsPreprocessAtASafePointAndTheRunResumes(signal: Int32) throws {
+        let root = cliScratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("data"), out = root.appendingPathComponent("out")
+        try SyntheticCorpus.make(root: data, count: 10, seconds: 20, seed: 7, pitches: Array(60...71))
+        let arguments = ["preprocess", "--data", data.path, "--out", out.path, "--split", "train", "--n-batches", "0",
+                         "--num-workers", "1"]
+        let process = Process()
+        process.executableURL = try transcriberExecutable()
+        process.arguments = arguments
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let folder = out.appendingPathComponent("train")
+        #expect(waitFor(60) { files(in: folder).filter { $0.hasSuffix(".safetensors") }.count >= 1 })
+        kill(process.processIdentifier, signal)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(stderr.contains("interrupted: the recordings finished so far are kept"), "\(stderr)")
+        let kept = files(in: folder)
+        #expect(kept.allSatisfy { $0.hasSuffix(".safetensors") } && kept.count < 10, "\(kept)")
+        let again = try runTranscriber(arguments)
+        #expect(again.status == 0 && again.stderr.contains("\(kept.count) already done"), "\(again.stderr)")
+    }
+
+    @Test func sigtermStopsTrainingAfterItsStepAndKeepsTheFinishedEpochs() throws {
+        let root = cliScratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("data"), chunks = root.appendingPathComponent("chunks")
+        let run = root.appendingPathComponent("run")
+        try SyntheticCorpus.make(root: data, count: 4, seconds: 8, seed: 8, pitches: Array(60...71))
+        _ = try runTranscriber(["preprocess", "--data", data.path, "--out", chunks.path, "--split", "train", "--n-batches", "0"])
+        let process = Process()
+        process.executableURL = try transcriberExecutable()
+        process.arguments = ["train", "--data", chunks.path, "--run-dir", run.path, "--epochs", "50", "--c", "1",
+                             "--embed-dim", "32", "--n-layers", "1", "--n-heads", "2", "--head-dim", "16"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        #expect(waitFor(120) { files(in: run).contains("epoch-0001.safetensors") })
+        kill(process.processIdentifier, SIGTERM)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(stderr.contains("resume with --load-weights dev"), "\(stderr)")
+        #expect(files(in: run).allSatisfy { $0.hasSuffix(".safetensors") }, "\(files(in: run))")
+    }
+}
