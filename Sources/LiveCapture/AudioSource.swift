@@ -12,6 +12,12 @@ public struct SourceStatistics: Sendable {
     public var overruns = 0
     /// Samples lost because the ring was full (the consumer fell behind).
     public var dropped = 0
+
+    public init(samples: Int = 0, overruns: Int = 0, dropped: Int = 0) {
+        self.samples = samples
+        self.overruns = overruns
+        self.dropped = dropped
+    }
 }
 
 /// A producer of mono samples at `sampleRate` into a ring buffer, on a thread of its own.

@@ -135,7 +135,11 @@ public final class TrainingRun {
                 throw TrainingError(description: "--load-weights dev: no checkpoint in '\(options.runDirectory)' to resume; "
                     + "start without --load-weights or name the run folder of an earlier run")
             }
-            let file = try SafeTensorsFile.read(path)
+            let file: SafeTensorsFile
+            do { file = try SafeTensorsFile.read(path) } catch {
+                throw TrainingError(description: "cannot resume from the checkpoint '\(path)': \(error). Remove it to resume "
+                    + "from the one before (two are kept), or start again without --load-weights")
+            }
             let saved = try ModelConfig(metadata: file.metadata)
             guard saved == config else {
                 throw TrainingError(description: "the checkpoint '\(path)' was trained with other settings (\(saved)); "

@@ -113,6 +113,21 @@ import Testing
         #expect(finite)
     }
 
+    /// A damaged checkpoint (cut short by a crash of the disk, not of the program: those are
+    /// written atomically) is refused by name; nothing is trained from half a file.
+    @Test func aDamagedCheckpointIsRefusedByName() throws {
+        try TrainingRun(options(run: "run-damaged", epochs: 1)).run()
+        let path = Self.corpus.root.appendingPathComponent("run-damaged/epoch-0001.safetensors")
+        let bytes = try Data(contentsOf: path)
+        try bytes.prefix(bytes.count / 2).write(to: path)
+        var resume = options(run: "run-damaged", epochs: 2)
+        resume.weights = .latestCheckpoint
+        #expect { try TrainingRun(resume) } throws: { error in
+            let text = "\(error)"
+            return text.contains("epoch-0001.safetensors") && (text.contains("truncated") || text.contains("past the end"))
+        }
+    }
+
     @Test func resumingWithoutACheckpointSaysSo() throws {
         var options = options(run: "run-empty", epochs: 1)
         options.weights = .latestCheckpoint
