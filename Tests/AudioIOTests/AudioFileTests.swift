@@ -83,6 +83,18 @@ func temporaryDirectory() -> URL {
         #expect("\(AudioFileError.nonFinite(path: path, count: 2, firstSecond: 0.5))".contains("2 sample(s) are NaN or infinite, the first at 0.500 s"))
     }
 
+    @Test func aFileWithNoSamplesSaysSo() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("empty.wav").path
+        // A 44-byte WAV header with a data chunk of 0 bytes.
+        var header = Data("RIFF".utf8) + le32(36) + Data("WAVEfmt ".utf8) + le32(16)
+        header += le16(1) + le16(1) + le32(22050) + le32(44100) + le16(2) + le16(16) + Data("data".utf8) + le32(0)
+        try header.write(to: URL(fileURLWithPath: path))
+        #expect(throws: AudioFileError.empty(path: path)) { _ = try AudioFile.read(path) }
+        #expect("\(AudioFileError.empty(path: path))".contains("holds no samples"))
+    }
+
     @Test func writingToAMissingFolderFailsClearly() {
         let buffer = AudioBuffer(samples: [0, 0.5], sampleRate: 22050, channels: 1)
         #expect { try AudioFile.write(buffer, to: "/nonexistent/dir/x.wav", format: .wavPCM16) } throws: { error in
@@ -113,3 +125,6 @@ func temporaryDirectory() -> URL {
 
 /// The seeded generator of the Model module, under the name these tests use.
 typealias SplitMix64 = SeededGenerator
+
+func le32(_ v: UInt32) -> Data { withUnsafeBytes(of: v.littleEndian) { Data($0) } }
+func le16(_ v: UInt16) -> Data { withUnsafeBytes(of: v.littleEndian) { Data($0) } }
