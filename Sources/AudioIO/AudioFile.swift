@@ -170,7 +170,7 @@ public enum AudioFile {
     /// libsndfile quietly shortens a file whose data chunk claims more bytes than the file holds,
     /// noting "data : CLAIMED (should be ACTUAL)" in its log. Returns the frames the header
     /// promised when that happened, so a cut-off download is an error rather than half a song.
-    private static func promisedFrames(_ file: OpaquePointer, available: Int) -> Int? {
+    static func promisedFrames(_ file: OpaquePointer, available: Int) -> Int? {
         var log = [CChar](repeating: 0, count: 4096)
         sf_command(file, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
         let text = log.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
@@ -182,7 +182,7 @@ public enum AudioFile {
         return nil
     }
 
-    private static func makeInfo(_ file: OpaquePointer, _ sfInfo: SF_INFO) -> AudioInfo {
+    static func makeInfo(_ file: OpaquePointer, _ sfInfo: SF_INFO) -> AudioInfo {
         var formatInfo = SF_FORMAT_INFO()
         formatInfo.format = sfInfo.format & Int32(SF_FORMAT_TYPEMASK)
         sf_command(file, Int32(SFC_GET_FORMAT_INFO), &formatInfo, Int32(MemoryLayout<SF_FORMAT_INFO>.size))
@@ -195,7 +195,7 @@ public enum AudioFile {
                          frames: Int(sfInfo.frames), formatName: "\(container), \(encoding)")
     }
 
-    private static func openFailureReason(_ path: String) -> String {
+    static func openFailureReason(_ path: String) -> String {
         if !FileManager.default.fileExists(atPath: path) { return "no such file" }
         if !FileManager.default.isReadableFile(atPath: path) { return "permission denied" }
         return "not a recognised audio format (" + String(cString: sf_strerror(nil)) + ")"

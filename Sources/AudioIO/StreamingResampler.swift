@@ -43,4 +43,19 @@ public final class StreamingResampler {
         src_process(state, &data)
         return UnsafeBufferPointer(start: output.baseAddress, count: Int(data.output_frames_gen))
     }
+
+    /// The end of the input: the samples still inside the converter's filter, in pieces (call
+    /// until it returns an empty buffer). The result is valid until the next call.
+    public func flush() -> UnsafeBufferPointer<Float> {
+        guard let state else { return UnsafeBufferPointer(start: nil, count: 0) }
+        var data = SRC_DATA()
+        data.data_in = nil
+        data.input_frames = 0
+        data.data_out = output.baseAddress
+        data.output_frames = output.count
+        data.src_ratio = ratio
+        data.end_of_input = 1
+        src_process(state, &data)
+        return UnsafeBufferPointer(start: output.baseAddress, count: Int(data.output_frames_gen))
+    }
 }

@@ -15,7 +15,8 @@ public enum LiveBenchmarks {
         CQTSettings().metadata.merging(config.metadata) { $1 }.merging(["window_frames": "43"]) { $1 }
     }
 
-    public static func rows(threads: Int, testModel: String?) throws -> [BenchmarkRow] {
+    /// `trainedModel`: a weights file that hears notes (path, and how the rows name it).
+    public static func rows(threads: Int, trainedModel: (path: String, name: String)?) throws -> [BenchmarkRow] {
         var rows: [BenchmarkRow] = []
         let config = ModelConfig()
         let network = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 1), threads: threads)
@@ -51,9 +52,9 @@ public enum LiveBenchmarks {
         }
 
         // live.latency: notes at known onsets, replayed at 1x; from the onset sample entering the
-        // ring to the note-on being printed. Needs a model that hears notes: the test model.
-        if let testModel, FileManager.default.fileExists(atPath: testModel) {
-            let (model, modelMetadata) = try WeightsFile.load(testModel)
+        // ring to the note-on being printed. Needs a model that hears notes.
+        if let trainedModel, FileManager.default.fileExists(atPath: trainedModel.path) {
+            let (model, modelMetadata) = try WeightsFile.load(trainedModel.path)
             let trained = try ParallelNetwork(network: model, threads: threads)
             for (name, pitch) in [("A2", 45), ("A4", 69), ("C6", 84)] {
                 let onsets = (0..<8).map { 0.5 + Double($0) * 1.0 }
@@ -72,12 +73,12 @@ public enum LiveBenchmarks {
                 let found = "\(latencies.count) of \(onsets.count) notes found"
                 // No note heard, no measurement: a row is a number, never NaN.
                 guard !latencies.isEmpty else {
-                    FileHandle.standardError.write(Data("live.latency.\(name): the test model found none of the notes (it knows MIDI 48-84 only); no row\n".utf8))
+                    FileHandle.standardError.write(Data("live.latency.\(name): the \(trainedModel.name) found none of the notes; no row\n".utf8))
                     continue
                 }
                 rows.append(BenchmarkRow(name: "live.latency.\(name)", value: median(latencies),
                                          unit: "ms", threads: threads,
-                                         input: "replay at 1x of 8 notes at known onsets, test model, stride 6; \(found)", runs: latencies.count))
+                                         input: "replay at 1x of 8 notes at known onsets, \(trainedModel.name), stride 6; \(found)", runs: latencies.count))
                 rows.append(BenchmarkRow(name: "live.latency.\(name).p95", value: percentile(latencies, 95),
                                          unit: "ms", threads: threads, input: "as live.latency.\(name)", runs: latencies.count))
             }

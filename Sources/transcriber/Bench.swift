@@ -57,8 +57,11 @@ struct Bench: ParsableCommand {
             }
         }
         if include("file") || include("live") {
-            let testModel = packageFile("Tests/Fixtures/test-model.safetensors")
-            report(try LiveBenchmarks.rows(threads: threads, testModel: testModel))
+            // Latency needs a model that hears notes: the bundled weights, else the test model.
+            let bundled = defaultWeightsPath()
+            let heard = FileManager.default.fileExists(atPath: bundled)
+                ? (bundled, "default weights") : (packageFile("Tests/Fixtures/test-model.safetensors"), "test model")
+            report(try LiveBenchmarks.rows(threads: threads, trainedModel: heard))
         }
         if let json {
             let encoder = JSONEncoder()

@@ -120,12 +120,17 @@ struct File: ParsableCommand {
     func run() throws {
         let (network, metadata) = try options.loadWeights()
         let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: stride))
-        let (samples, _) = try AudioLoading.mono(file, sampleRate: engine.sampleRate)
+        _ = try AudioFileReader(file)   // unreadable, empty or truncated: fail before any output exists
         for sink in try options.sinks() { engine.add(sink) }
         let start = Date()
-        try samples.withUnsafeBufferPointer { try engine.push($0) }
+        // A block at a time: a recording of hours needs no more memory than one of seconds.
+        var count = 0
+        try AudioLoading.stream(file, sampleRate: engine.sampleRate) { block in
+            try engine.push(block)
+            count += block.count
+        }
         try engine.finish()
-        let seconds = Double(samples.count) / Double(engine.sampleRate), elapsed = Date().timeIntervalSince(start)
+        let seconds = Double(count) / Double(engine.sampleRate), elapsed = Date().timeIntervalSince(start)
         printError(String(format: "%.1f s of audio, %d notes, in %.2f s (%.0fx real time)", seconds, engine.notesEmitted,
                           elapsed, seconds / elapsed))
     }

@@ -95,6 +95,32 @@ func temporaryDirectory() -> URL {
         #expect("\(AudioFileError.empty(path: path))".contains("holds no samples"))
     }
 
+    /// A file read a block at a time (`file`, for recordings of any length) gives the samples a
+    /// whole-file read gives, whatever the block size, as many as the rates promise.
+    @Test(arguments: [777, 4096, 1 << 16])
+    func readingInBlocksGivesTheWholeFilesSamples(blockFrames: Int) throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let frames = 110_250   // 2.5 s at 44.1 kHz, stereo
+        var interleaved = [Float](repeating: 0, count: frames * 2)
+        for i in 0..<frames {
+            interleaved[2 * i] = Float(0.4 * sin(2 * Double.pi * 440 * Double(i) / 44100))
+            interleaved[2 * i + 1] = Float(0.2 * sin(2 * Double.pi * 660 * Double(i) / 44100))
+        }
+        let path = dir.appendingPathComponent("stereo.wav").path
+        try AudioFile.write(AudioBuffer(samples: interleaved, sampleRate: 44100, channels: 2), to: path, format: .wavFloat)
+        var blocks: [Float] = []
+        try AudioLoading.stream(path, sampleRate: 22050, blockFrames: blockFrames) { blocks.append(contentsOf: $0) }
+        let whole = try AudioLoading.mono(path, sampleRate: 22050).samples
+        #expect(whole.count == 55_125 && blocks.count == whole.count)
+        let worst = zip(blocks, whole).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1e-6, "largest difference \(worst)")
+        // ...and what resampling the whole signal at once gives (away from the last filter length).
+        let batch = try resample(downmixToMono(interleaved, channels: 2), from: 44100, to: 22050)
+        let inner = zip(blocks, batch).prefix(55_000).map { abs($0 - $1) }.max() ?? 0
+        #expect(inner < 1e-3, "largest difference from one-shot resampling \(inner)")
+    }
+
     @Test func writingToAMissingFolderFailsClearly() {
         let buffer = AudioBuffer(samples: [0, 0.5], sampleRate: 22050, channels: 1)
         #expect { try AudioFile.write(buffer, to: "/nonexistent/dir/x.wav", format: .wavPCM16) } throws: { error in

@@ -1,0 +1,59 @@
+// AudioFileReader: a file read a block at a time, so a recording of any length is transcribed
+// in constant memory; the same checks as a whole-file read (truncated, empty, NaN), per block.
+import CSndFile
+import Foundation
+
+public final class AudioFileReader {
+    public let path: String
+    public let info: AudioInfo
+    private let file: OpaquePointer
+    /// Frames read so far.
+    public private(set) var position = 0
+
+    public init(_ path: String) throws {
+        var sfInfo = SF_INFO()
+        guard let file = sf_open(path, Int32(SFM_READ), &sfInfo) else {
+            throw AudioFileError.cannotOpen(path: path, reason: AudioFile.openFailureReason(path))
+        }
+        let frames = Int(sfInfo.frames)
+        if let promised = AudioFile.promisedFrames(file, available: frames) {
+            sf_close(file)
+            throw AudioFileError.truncated(path: path, expectedFrames: promised, readFrames: frames)
+        }
+        guard frames > 0, sfInfo.channels > 0 else {
+            sf_close(file)
+            throw AudioFileError.empty(path: path)
+        }
+        self.path = path
+        self.file = file
+        info = AudioFile.makeInfo(file, sfInfo)
+    }
+
+    deinit { sf_close(file) }
+
+    /// The next block of at most `frames` frames, interleaved floats in [-1, 1]; empty at the end.
+    public func read(frames: Int) throws -> [Float] {
+        let wanted = min(frames, info.frames - position)
+        guard wanted > 0 else { return [] }
+        let channels = info.channels
+        var block = [Float](repeating: 0, count: wanted * channels)
+        var got = 0
+        block.withUnsafeMutableBufferPointer { buffer in
+            while got < wanted {
+                let n = Int(sf_readf_float(file, buffer.baseAddress! + got * channels, sf_count_t(wanted - got)))
+                if n <= 0 { break }
+                got += n
+            }
+        }
+        guard got == wanted else {
+            throw AudioFileError.truncated(path: path, expectedFrames: info.frames, readFrames: position + got)
+        }
+        // A NaN would reach every frame whose filters cover it, and in training the loss.
+        if let first = block.firstIndex(where: { !$0.isFinite }) {
+            throw AudioFileError.nonFinite(path: path, count: block.count(where: { !$0.isFinite }),
+                                           firstSecond: Double(position + first / channels) / Double(info.sampleRate))
+        }
+        position += wanted
+        return block
+    }
+}
