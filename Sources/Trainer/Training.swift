@@ -293,6 +293,16 @@ public final class TrainingRun {
         var weights = SafeTensorsWriter(metadata: metadata.filter { $0.key != "history" })
         WeightsFile.add(network.parameters, to: &weights)
         try weights.write(to: folder.appendingPathComponent("weights.safetensors"))
+        // The epoch with the best validation frame F1 so far, kept apart: a run that overfits
+        // late still leaves its best weights (the history rides in the checkpoints, so a resumed
+        // run knows the best before it).
+        if let latest = history.last, history.allSatisfy({ $0.validationF1.isNaN || $0.validationF1 <= latest.validationF1 }),
+           !latest.validationF1.isNaN {
+            var best = SafeTensorsWriter(metadata: metadata.filter { $0.key != "history" }.merging(
+                ["best_validation_f1": String(format: "%.4f", latest.validationF1)]) { $1 })
+            WeightsFile.add(network.parameters, to: &best)
+            try best.write(to: folder.appendingPathComponent("best.safetensors"))
+        }
         if epoch > 2 {
             try? FileManager.default.removeItem(atPath: folder.appendingPathComponent(String(format: "epoch-%04d.safetensors", epoch - 2)))
         }

@@ -29,13 +29,16 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Width of each head.") var headDim: Int = 32
     @Option(help: "Encoder width multiplier (4c channels).") var c: Int = 3
     @Option(help: "Transformer width.") var embedDim: Int = 192
-    @Option(help: "main (the released weights) or dev (the latest checkpoint of --run-dir).") var loadWeights: String?
+    @Option(help: "main (the released weights), dev (resume the latest checkpoint of --run-dir), or a weights file to start from.")
+    var loadWeights: String?
     @Option(help: "Cores to use (the batch is split between them).") var threads: Int = 1
     @Option(help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
     @Option(help: "Fraction of training recordings held out for validation.") var validationFraction: Double = 0.1
 
     func validate() throws {
-        if let loadWeights, !["main", "dev"].contains(loadWeights) { throw ValidationError("--load-weights is main or dev") }
+        if let loadWeights, !["main", "dev"].contains(loadWeights), !FileManager.default.fileExists(atPath: loadWeights) {
+            throw ValidationError("--load-weights is main, dev, or a weights file; '\(loadWeights)' is none of these")
+        }
         guard batchSize >= 1, epochs >= 1, threads >= 1 else { throw ValidationError("--batch-size, --epochs and --threads must be at least 1") }
         guard lr > 0 else { throw ValidationError("--lr must be positive") }
         guard LearningRateSchedule(rawValue: lrSchedule) != nil else { throw ValidationError("--lr-schedule is constant or cosine") }
@@ -63,6 +66,7 @@ struct TrainCommand: ParsableCommand {
             }
             options.weights = .released(path)
         case "dev": options.weights = .latestCheckpoint
+        case let path?: options.weights = .released(path)
         default: options.weights = .fresh
         }
         let run = try TrainingRun(options)

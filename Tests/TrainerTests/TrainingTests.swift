@@ -58,9 +58,12 @@ import Testing
         #expect(after.evaluation.f1 > 0.5)
         #expect(test.averagePrecision > 0.3)
         #expect(FileManager.default.fileExists(atPath: Self.corpus.root.appendingPathComponent("run-long/weights.safetensors").path))
+        // best.safetensors holds the epoch with the best validation F1, and says which F1.
+        let best = try SafeTensorsFile.read(Self.corpus.root.appendingPathComponent("run-long/best.safetensors").path)
+        let bestF1 = run.history.map(\.validationF1).max()!
+        #expect(best.metadata["best_validation_f1"] == String(format: "%.4f", bestF1))
     }
 
-    /// Two epochs in one go == one epoch, stop, resume for one more: bit for bit.
     /// A run stopped after its first epoch (as Ctrl-C does) and resumed ends with exactly the
     /// weights of a run that never stopped, with the learning rate moving over the whole run too.
     @Test(arguments: LearningRateSchedule.allCases)

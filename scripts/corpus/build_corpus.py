@@ -192,7 +192,7 @@ def piece_seconds(piece, qpm):
 
 
 def plan(pieces, hours, seed, families=FAMILY_SHARES, test_only=False, half_clean=False, max_seconds=40.0,
-         test_seconds=60.0):
+         test_seconds=60.0, train_only=False, first_id=1):
     """Every rendering, with all its random choices, drawn from one seed."""
     rng = random.Random(seed)
     train = [p for p in pieces if not is_test_piece(p["id"])]
@@ -239,10 +239,10 @@ def plan(pieces, hours, seed, families=FAMILY_SHARES, test_only=False, half_clea
                 total += add(piece, "train", max_seconds, "random")
                 if total >= target:
                     break
-    for i, piece in enumerate(sorted(test, key=lambda p: p["id"])):
+    for i, piece in enumerate(sorted(test, key=lambda p: p["id"]) if not train_only else []):
         add(piece, "test", test_seconds, ("clean" if i % 2 == 0 else "reverb+noise") if half_clean else "random")
     for i, job in enumerate(jobs):
-        job["id"] = f"{i + 1:05d}"
+        job["id"] = f"{i + first_id:05d}"
     return jobs
 
 
@@ -445,15 +445,23 @@ def build(args):
             os.makedirs(os.path.join(args.out, f"{split}_{kind}"), exist_ok=True)
     pieces = load_pieces(catalogue(), args.cache, args.workers)
     jobs = plan(pieces, args.hours, args.seed, test_only=args.only_test, half_clean=args.half_clean,
-                max_seconds=args.max_seconds)
+                max_seconds=args.max_seconds, train_only=args.only_train, first_id=args.first_id)
     by_id = {p["id"]: p for p in pieces}
     manifest = os.path.join(args.out, "manifest.csv")
+    # A second batch into the same folder (--first-id) adds its rows to the manifest's.
+    planned = {job["id"] for job in jobs}
+    earlier = []
+    if os.path.exists(manifest):
+        with open(manifest, newline="") as f:
+            earlier = [row for row in csv.DictReader(f) if row["id"] not in planned]
     with open(manifest + ".part", "w", newline="") as f:
         fields = ["id", "split", "piece", "family", "instruments", "seconds", "start", "qpm", "tempo_factor",
                   "tuning_cents", "peak_dbfs", "reverb_rt60", "reverb_wet", "noise", "snr_db",
                   "eq_tilt_db_per_octave", "soundfont", "seed"]
         out = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
         out.writeheader()
+        for row in earlier:
+            out.writerow({k: row.get(k) for k in fields})
         for job in jobs:
             row = {k: job.get(k) for k in fields}
             row.update(piece=job["piece"], instruments=" ".join(NAMES[p] for p in job["programs"]),
@@ -461,6 +469,7 @@ def build(args):
                        soundfont=os.path.basename(args.soundfont))
             out.writerow(row)
     os.replace(manifest + ".part", manifest)
+    jobs_total = len(earlier) + len(jobs)
     seconds = {}
     for job in jobs:
         key = (job["split"], job["family"])
@@ -473,7 +482,7 @@ def build(args):
         for i, _ in enumerate(pool.imap_unordered(make_recording, work, chunksize=2)):
             if (i + 1) % 50 == 0:
                 print(f"  {i + 1}/{len(jobs)}", flush=True)
-    print(f"wrote {args.out}: {len(jobs)} recordings, manifest {manifest}")
+    print(f"wrote {args.out}: {len(jobs)} recordings ({jobs_total} in the manifest), manifest {manifest}")
 
 
 def build_example(args):
@@ -504,6 +513,9 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--soundfont", default=FLUIDR3)
     parser.add_argument("--only-test", action="store_true", help="render only the test pieces")
+    parser.add_argument("--only-train", action="store_true", help="render only training recordings (more of them)")
+    parser.add_argument("--first-id", type=int, default=1,
+                        help="number of the first recording (a second batch of the same corpus starts after the first)")
     parser.add_argument("--half-clean", action="store_true",
                         help="test recordings alternate clean and with reverb and noise (the held-out soundfont set)")
     parser.add_argument("--max-seconds", type=float, default=40.0, help="longest training excerpt")
