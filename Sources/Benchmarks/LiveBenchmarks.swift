@@ -28,26 +28,28 @@ public enum LiveBenchmarks {
         try AudioFile.write(AudioBuffer(samples: signal, sampleRate: 22050, channels: 1), to: wav, format: .wavPCM16)
 
         // file: decode + CQT + network every 43 frames + decoder, the whole path.
-        for stride in [43, 6] {
-            let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: stride))
+        for (stride, lookahead) in [(22, 21), (6, 4)] {
+            let engine = try TranscriptionEngine(network: network, metadata: metadata,
+                                                 settings: EngineSettings(stride: stride, lookahead: lookahead))
             let start = Date()
             let (samples, _) = try AudioLoading.mono(wav, sampleRate: 22050)
             try samples.withUnsafeBufferPointer { try engine.push($0) }
             try engine.finish()
             let seconds = Date().timeIntervalSince(start)
-            rows.append(BenchmarkRow(name: stride == 43 ? "file" : "file.stride6", value: 60 / seconds, unit: "x real time",
-                                     threads: threads, input: "60 s recording (WAV), default-size model, --stride \(stride)", runs: 1))
+            rows.append(BenchmarkRow(name: stride == 22 ? "file" : "file.live-settings", value: 60 / seconds, unit: "x real time",
+                                     threads: threads, input: "60 s recording (WAV), default-size model, --stride \(stride) --lookahead \(lookahead)",
+                                     runs: 1))
         }
 
         // live.cpu: replay at 1x, the whole process's CPU time over the wall time.
         do {
-            let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: 6))
+            let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: 6, lookahead: 4))
             let source = MemorySource(samples: Array(signal.prefix(22050 * 10)), sampleRate: 22050, speed: 1)
             let before = cpuSeconds(), start = Date()
             _ = try LiveSession(engine: engine, source: source).run(stop: { false })
             let share = 100 * (cpuSeconds() - before) / Date().timeIntervalSince(start)
             rows.append(BenchmarkRow(name: "live.cpu", value: share, unit: "% of a core", threads: threads,
-                                     input: "replay of 10 s at 1x, default-size model, stride 6 (capture and transcription threads)",
+                                     input: "replay of 10 s at 1x, default-size model, live defaults (stride 6, look-ahead 4; capture and transcription threads)",
                                      runs: 1))
         }
 
@@ -59,7 +61,8 @@ public enum LiveBenchmarks {
             for (name, pitch) in [("A2", 45), ("A4", 69), ("C6", 84)] {
                 let onsets = (0..<8).map { 0.5 + Double($0) * 1.0 }
                 let samples = render(pitch: pitch, onsets: onsets, seconds: 9)
-                let engine = try TranscriptionEngine(network: trained, metadata: modelMetadata, settings: EngineSettings(stride: 6))
+                let engine = try TranscriptionEngine(network: trained, metadata: modelMetadata,
+                                                     settings: EngineSettings(stride: 6, lookahead: 4))
                 let view = TerminalView(write: { _ in })
                 engine.add(view)
                 let session = LiveSession(engine: engine, source: MemorySource(samples: samples, sampleRate: 22050, speed: 1))
@@ -78,7 +81,7 @@ public enum LiveBenchmarks {
                 }
                 rows.append(BenchmarkRow(name: "live.latency.\(name)", value: median(latencies),
                                          unit: "ms", threads: threads,
-                                         input: "replay at 1x of 8 notes at known onsets, \(trainedModel.name), stride 6; \(found)", runs: latencies.count))
+                                         input: "replay at 1x of 8 notes at known onsets, \(trainedModel.name), stride 6, look-ahead 4; \(found)", runs: latencies.count))
                 rows.append(BenchmarkRow(name: "live.latency.\(name).p95", value: percentile(latencies, 95),
                                          unit: "ms", threads: threads, input: "as live.latency.\(name)", runs: latencies.count))
             }

@@ -38,9 +38,15 @@ public protocol NoteSink: AnyObject {
 public struct EngineSettings: Sendable {
     /// Frames between network windows (6 = every 139 ms at the defaults).
     public var stride = 6
+    /// Frames of audio after a frame that its window must hold before the frame is decoded.
+    /// The network sees the whole window at once, and a frame at the window's very end has no
+    /// audio after it to tell an onset from a transient; each frame of look-ahead adds 23 ms of
+    /// latency and buys accuracy (README: "Latency and accuracy").
+    public var lookahead = 0
     public var decoder = NoteDecoderSettings()
-    public init(stride: Int = 6, decoder: NoteDecoderSettings = NoteDecoderSettings()) {
+    public init(stride: Int = 6, lookahead: Int = 0, decoder: NoteDecoderSettings = NoteDecoderSettings()) {
         self.stride = stride
+        self.lookahead = lookahead
         self.decoder = decoder
     }
 }
@@ -76,10 +82,15 @@ public final class TranscriptionEngine {
             throw CQTError.invalidSettings("the weights' CQT has \(cqtSettings.binCount) bins but the network takes \(network.config.nBins)")
         }
         guard settings.stride >= 1 else { throw CQTError.invalidSettings("the stride must be at least one frame") }
+        guard settings.lookahead >= 0 else { throw CQTError.invalidSettings("the look-ahead cannot be negative") }
         cqt = StreamingCQT(bank: try CQTKernelBank(settings: cqtSettings))
         self.network = network
         self.settings = settings
         windowFrames = Int(metadata["window_frames"] ?? "") ?? 43
+        guard settings.stride + settings.lookahead <= windowFrames else {
+            throw CQTError.invalidSettings("the stride (\(settings.stride)) plus the look-ahead (\(settings.lookahead)) must be at most "
+                + "a window (\(windowFrames) frames), or frames would fall between windows")
+        }
         onlyNoteNames = metadata["only_note_names"] == "true"
         lowestNote = cqtSettings.lowestNote
         bins = cqtSettings.binCount
@@ -130,14 +141,16 @@ public final class TranscriptionEngine {
             framesSeen = t + 1
             if framesSeen % settings.stride == 0 { runWindow() }
         }
-        if framesDecoded < framesSeen { runWindow() }
+        if framesDecoded < framesSeen { runWindow(lookahead: 0) }
         decoder.finish { emit($0) }
         for sink in sinks { try sink.flush() }
     }
 
     /// Runs the network on the newest window and decodes the frames it is the first to cover
-    /// among its newest ones: each frame is decoded from the first window computed after it.
-    private func runWindow() {
+    /// with `lookahead` frames after them: each frame is decoded from the first window computed
+    /// at least `lookahead` frames after it (at the end of the input, the last window decodes all).
+    private func runWindow(lookahead: Int? = nil) {
+        let ahead = min(lookahead ?? settings.lookahead, windowFrames - 1)
         let t = windowFrames, newest = framesSeen - 1
         let first = newest - t + 1
         for i in 0..<t {
@@ -149,7 +162,7 @@ public final class TranscriptionEngine {
         let logits = network.forward(window.baseAddress!, batch: 1, frames: t)
         sigmoidArray(probabilities.baseAddress!, logits.baseAddress!, count: t * notes)
         windowsRun += 1
-        while framesDecoded <= newest {
+        while framesDecoded <= newest - ahead {
             let frame = framesDecoded
             if frame < first {
                 framesDropped += 1

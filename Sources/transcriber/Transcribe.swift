@@ -70,11 +70,13 @@ struct Live: ParsableCommand {
 
     @Option(help: "The ALSA capture device (see `transcriber devices`).") var device: String = "default"
     @Option(help: "Frames between network windows (each frame is 23 ms).") var stride: Int = 6
+    @Option(help: "Frames of audio after a frame before it is decoded: each adds 23 ms of latency and accuracy (README).")
+    var lookahead: Int = 4
     @OptionGroup var options: TranscriptionOptions
 
     func run() throws {
         let (network, metadata) = try options.loadWeights()
-        let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: stride))
+        let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: stride, lookahead: lookahead))
         let source = try ALSASource(device: device, sampleRate: engine.sampleRate)
         if !options.quiet {
             printError("listening on '\(device)' (\(source.device.format.sampleRate) Hz, \(source.device.format.channels) channel(s), "
@@ -91,13 +93,15 @@ struct Replay: ParsableCommand {
     @Argument(help: "An audio file (WAV, FLAC, OGG, AIFF, ...).") var file: String
     @Option(help: "Pace relative to real time (2 = twice as fast).") var speed: Double = 1
     @Option(help: "Frames between network windows (each frame is 23 ms).") var stride: Int = 6
+    @Option(help: "Frames of audio after a frame before it is decoded: each adds 23 ms of latency and accuracy (README).")
+    var lookahead: Int = 4
     @OptionGroup var options: TranscriptionOptions
 
     func validate() throws { guard speed > 0 else { throw ValidationError("--speed must be positive") } }
 
     func run() throws {
         let (network, metadata) = try options.loadWeights()
-        let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: stride))
+        let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: stride, lookahead: lookahead))
         let source = try MemorySource(file: file, sampleRate: engine.sampleRate, speed: speed)
         try runSession(source: source, engine: engine, options: options)
     }
@@ -108,18 +112,19 @@ struct File: ParsableCommand {
         commandName: "file",
         abstract: "Transcribe a recording as fast as possible (to the terminal, MIDI, CSV or JSON lines).",
         discussion: """
-            The same engine as live and replay, fed the whole recording at once. With the same \
-            --stride they give the same notes; the default here (43, windows that do not overlap) \
-            runs the network least often.
+            The same engine as live and replay, fed the whole recording a block at a time. With the \
+            same --stride and --lookahead they give the same notes; the defaults here (a window every \
+            22 frames, each frame decoded with 21 frames after it) trade no latency for accuracy.
             """)
 
     @Argument(help: "An audio file (WAV, FLAC, OGG, AIFF, ...).") var file: String
-    @Option(help: "Frames between network windows.") var stride: Int = 43
+    @Option(help: "Frames between network windows.") var stride: Int = 22
+    @Option(help: "Frames of audio after a frame before it is decoded.") var lookahead: Int = 21
     @OptionGroup var options: TranscriptionOptions
 
     func run() throws {
         let (network, metadata) = try options.loadWeights()
-        let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: stride))
+        let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: stride, lookahead: lookahead))
         _ = try AudioFileReader(file)   // unreadable, empty or truncated: fail before any output exists
         for sink in try options.sinks() { engine.add(sink) }
         let start = Date()

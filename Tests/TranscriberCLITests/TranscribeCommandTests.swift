@@ -77,7 +77,7 @@ func csvNotes(_ path: String) throws -> [(pitch: Int, onset: Double, offset: Dou
     }
 
     /// The streaming path (replay, chunked through the ring in real time) and the batch path
-    /// (file, the whole recording at once) give the same notes at the same stride, when replay
+    /// (file, the whole recording at once) give the same notes at the same stride and look-ahead, when replay
     /// runs every window: --max-lag keeps a busy machine (the other tests) from making it catch up.
     @Test func replayAndFileGiveTheSameNotes() throws {
         let dir = cliScratch()
@@ -85,8 +85,9 @@ func csvNotes(_ path: String) throws -> [(pitch: Int, onset: Double, offset: Dou
         let recording = try KnownRecording(in: dir, seconds: 4, seed: 23)
         let a = dir.appendingPathComponent("replay.csv").path, b = dir.appendingPathComponent("file.csv").path
         let replay = try runTranscriber(["replay", recording.wav, "--weights", testModel, "--speed", "4", "--stride", "6",
-                                         "--max-lag", "7", "--buffer-seconds", "8", "--csv", a, "--quiet"])
-        let file = try runTranscriber(["file", recording.wav, "--weights", testModel, "--stride", "6", "--csv", b, "--quiet"])
+                                         "--lookahead", "4", "--max-lag", "7", "--buffer-seconds", "8", "--csv", a, "--quiet"])
+        let file = try runTranscriber(["file", recording.wav, "--weights", testModel, "--stride", "6", "--lookahead", "4",
+                                       "--csv", b, "--quiet"])
         #expect(replay.status == 0 && file.status == 0, "\(replay.stderr) \(file.stderr)")
         let fromReplay = try String(contentsOfFile: a, encoding: .utf8), fromFile = try String(contentsOfFile: b, encoding: .utf8)
         #expect(replay.stderr.contains("0.00 s of audio dropped, 0 windows skipped"), "\(replay.stderr)")

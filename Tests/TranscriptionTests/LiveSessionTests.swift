@@ -56,3 +56,40 @@ final class UnpluggedSource: AudioSource, @unchecked Sendable {
         #expect(Set(notes.map(\.pitch)).intersection(labelled).count * 2 >= labelled.count)
     }
 }
+
+/// Counts what the engine tells its sinks.
+final class CountingSink: NoteSink {
+    var lastTime = -1.0, advances = 0, ons = 0, offs = 0
+    func noteOn(pitch: Int, name: String, time: Double, confidence: Float) { ons += 1 }
+    func noteOff(_ note: TranscribedNote) { offs += 1 }
+    func advance(to time: Double) { precondition(time > lastTime); lastTime = time; advances += 1 }
+    func flush() throws {}
+}
+
+@Suite struct LookaheadTests {
+    /// Every frame is decoded once, in order, whatever the stride and look-ahead; every note
+    /// that starts also ends.
+    @Test(arguments: [(6, 0), (6, 4), (22, 21), (1, 42), (43, 0)])
+    func everyFrameIsDecodedOnce(stride: Int, lookahead: Int) throws {
+        var generator = SeededGenerator(seed: 43)
+        let (samples, _) = SyntheticCorpus.render(seconds: 4, rate: 22050, pitches: Array(48...84), voices: 2, generator: &generator)
+        let (network, metadata) = try WeightsFile.load(LiveSessionTests.testModel)
+        let engine = try TranscriptionEngine(network: try ParallelNetwork(network: network, threads: 1), metadata: metadata,
+                                             settings: EngineSettings(stride: stride, lookahead: lookahead))
+        let sink = CountingSink()
+        engine.add(sink)
+        try samples.withUnsafeBufferPointer { try engine.push($0) }
+        try engine.finish()
+        #expect(sink.advances == samples.count / 512 + 1)
+        #expect(sink.ons == sink.offs && sink.ons > 0)
+        #expect(engine.framesDropped == 0)
+    }
+
+    @Test func aLookaheadPastTheWindowIsRefused() throws {
+        let (network, metadata) = try WeightsFile.load(LiveSessionTests.testModel)
+        #expect { try TranscriptionEngine(network: try ParallelNetwork(network: network, threads: 1), metadata: metadata,
+                                          settings: EngineSettings(stride: 22, lookahead: 22)) } throws: {
+            "\($0)".contains("plus the look-ahead (22) must be at most a window (43 frames)")
+        }
+    }
+}
