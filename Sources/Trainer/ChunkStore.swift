@@ -1,5 +1,9 @@
 // ChunkStore: the windows that preprocess wrote, read lazily (only each file's header is kept;
 // a window is read from disk when asked for), with the settings every file must share.
+//
+// Windows that preprocess wrote back to back (`--n-batches 0`: window w + 1 starts where w ends)
+// are one contiguous run of frames in the file, so a window can also be read shifted by up to
+// T - 1 frames into the next one: the loader's random crops, at no cost in disk or preprocessing.
 import Foundation
 import Model
 import StreamingCQT
@@ -14,6 +18,9 @@ public final class ChunkStore: @unchecked Sendable {
     public let ids: [String]
     /// (file, window) of every window.
     public let windows: [(file: Int, window: Int)]
+    /// How many frames each window may be shifted later in time and still be frames of its own
+    /// recording, contiguous: T - 1 where the next window of its file starts where it ends, else 0.
+    public let maxShift: [Int]
     public let frames: Int, bins: Int, notes: Int
     /// The shared metadata (front-end settings, note space) of the chunk files.
     public let metadata: [String: String]
@@ -22,7 +29,7 @@ public final class ChunkStore: @unchecked Sendable {
     public init(folder: String, ids only: Set<String>? = nil) throws {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { $0.hasSuffix(".safetensors") }.sorted()
-        var files: [SafeTensorsFile] = [], ids: [String] = [], windows: [(Int, Int)] = []
+        var files: [SafeTensorsFile] = [], ids: [String] = [], windows: [(Int, Int)] = [], maxShift: [Int] = []
         var shape: [Int]? = nil, notes = 0, metadata: [String: String] = [:]
         for name in names {
             let id = String(name.dropLast(".safetensors".count))
@@ -43,7 +50,17 @@ public final class ChunkStore: @unchecked Sendable {
                 notes = targets.shape.last ?? 0
                 metadata = settings
             }
-            for w in 0..<info.shape[0] { windows.append((files.count, w)) }
+            let count = info.shape[0], t = info.shape[1]
+            var starts = [Float](repeating: 0, count: count)
+            if let startsInfo = file.info("starts"), startsInfo.shape == [count] {
+                try file.copyFloats("starts", offset: 0, count: count, into: &starts)
+            } else {
+                starts = (0..<count).map { Float($0 * 2 * t) }   // unknown: no window is next to another
+            }
+            for w in 0..<count {
+                windows.append((files.count, w))
+                maxShift.append(w + 1 < count && Int(starts[w + 1]) == Int(starts[w]) + t ? t - 1 : 0)
+            }
             files.append(file)
             ids.append(id)
         }
@@ -53,6 +70,7 @@ public final class ChunkStore: @unchecked Sendable {
         self.files = files
         self.ids = ids
         self.windows = windows
+        self.maxShift = maxShift
         (frames, bins) = (shape[0], shape[1])
         self.notes = notes
         self.metadata = metadata
@@ -60,10 +78,14 @@ public final class ChunkStore: @unchecked Sendable {
 
     public var count: Int { windows.count }
 
-    /// Copies window `index` into frames (T, F) and targets (T, K).
-    public func copy(_ index: Int, frames f: UnsafeMutablePointer<Float>, targets y: UnsafeMutablePointer<Float>) throws {
+    /// Copies window `index`, shifted `shift` frames later (0 ... maxShift[index]), into frames
+    /// (T, F) and targets (T, K).
+    public func copy(_ index: Int, shift: Int = 0, frames f: UnsafeMutablePointer<Float>,
+                     targets y: UnsafeMutablePointer<Float>) throws {
+        precondition((0...maxShift[index]).contains(shift), "window \(index) cannot be shifted by \(shift) frames")
         let (file, window) = windows[index]
-        try files[file].copyFloats("frames", offset: window * frames * bins, count: frames * bins, into: f)
-        try files[file].copyFloats("targets", offset: window * frames * notes, count: frames * notes, into: y)
+        let first = window * frames + shift
+        try files[file].copyFloats("frames", offset: first * bins, count: frames * bins, into: f)
+        try files[file].copyFloats("targets", offset: first * notes, count: frames * notes, into: y)
     }
 }

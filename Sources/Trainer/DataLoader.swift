@@ -17,15 +17,18 @@ private final class BatchPipeline: @unchecked Sendable {
     // Sendable: `queue` is a Mutex, `cancelled` an Atomic, the rest immutable or semaphores.
     let store: ChunkStore
     let order: [Int]
+    /// Frames each window of `order` is shifted by (ChunkStore.maxShift), in the same order.
+    let shifts: [Int]
     let batchSize: Int
     let queue = Mutex<[Batch?]>([])
     let filled = DispatchSemaphore(value: 0)
     let free: DispatchSemaphore
     let cancelled = Atomic<Bool>(false)
 
-    init(store: ChunkStore, order: [Int], batchSize: Int, prefetch: Int) {
+    init(store: ChunkStore, order: [Int], shifts: [Int], batchSize: Int, prefetch: Int) {
         self.store = store
         self.order = order
+        self.shifts = shifts
         self.batchSize = batchSize
         // Created at 0 and raised to `prefetch`: libdispatch traps when a semaphore is freed
         // below its initial value, which a loader dropped mid-epoch (Ctrl-C, a stop) leaves.
@@ -46,7 +49,7 @@ private final class BatchPipeline: @unchecked Sendable {
             frames.withUnsafeMutableBufferPointer { fp in
                 targets.withUnsafeMutableBufferPointer { yp in
                     for b in 0..<size {
-                        do { try store.copy(order[start + b], frames: fp.baseAddress! + b * t * f, targets: yp.baseAddress! + b * t * k) }
+                        do { try store.copy(order[start + b], shift: shifts[start + b], frames: fp.baseAddress! + b * t * f, targets: yp.baseAddress! + b * t * k) }
                         catch { failed = true }
                     }
                 }
@@ -73,17 +76,21 @@ public final class DataLoader {
     public private(set) var waitSeconds = 0.0
 
     /// Batches of `batchSize` over `store`, in an order shuffled by (seed, epoch) - the same
-    /// order on every run with those values - `prefetch` batches ahead.
-    public init(store: ChunkStore, batchSize: Int, seed: UInt64, epoch: Int, shuffle: Bool = true, prefetch: Int = 4) {
+    /// order on every run with those values - `prefetch` batches ahead. With `randomShifts`,
+    /// each window is read shifted later by a number of frames drawn from (seed, epoch) too
+    /// (0 ... ChunkStore.maxShift): every epoch cuts the recordings at other places, so the
+    /// network does not learn the windows by heart, and a resumed run still takes the same steps.
+    public init(store: ChunkStore, batchSize: Int, seed: UInt64, epoch: Int, shuffle: Bool = true,
+                randomShifts: Bool = false, prefetch: Int = 4) {
         self.store = store
         self.batchSize = batchSize
         var order = Array(0..<store.count)
-        if shuffle {
-            var generator = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(epoch))
-            order.shuffle(using: &generator)
-        }
+        var generator = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(epoch))
+        if shuffle { order.shuffle(using: &generator) }
+        let shifts = randomShifts ? order.map { Int.random(in: 0...store.maxShift[$0], using: &generator) }
+                                  : [Int](repeating: 0, count: order.count)
         batches = (order.count + batchSize - 1) / batchSize
-        pipeline = BatchPipeline(store: store, order: order, batchSize: batchSize, prefetch: prefetch)
+        pipeline = BatchPipeline(store: store, order: order, shifts: shifts, batchSize: batchSize, prefetch: prefetch)
         let thread = Thread { [pipeline] in pipeline.produce() }
         thread.name = "data loader"
         thread.start()

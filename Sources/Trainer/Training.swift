@@ -47,6 +47,8 @@ public struct TrainingOptions: Sendable {
     public var validationFraction = 0.1
     public var prefetch = 4
     public var schedule = LearningRateSchedule.constant
+    /// Read each training window shifted by a random number of frames every epoch (DataLoader).
+    public var randomShifts = true
 
     public init(data: String, runDirectory: String) {
         self.data = data
@@ -205,7 +207,7 @@ public final class TrainingRun {
         while epochsDone < options.epochs {
             let epoch = epochsDone + 1
             let loader = DataLoader(store: train, batchSize: options.batchSize, seed: options.seed, epoch: epoch,
-                                    prefetch: options.prefetch)
+                                    randomShifts: options.randomShifts, prefetch: options.prefetch)
             let start = Date()
             var lossSum = 0.0, windows = 0, batchIndex = 0
             while let batch = try loader.next() {

@@ -34,6 +34,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Cores to use (the batch is split between them).") var threads: Int = 1
     @Option(help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
     @Option(help: "Fraction of training recordings held out for validation.") var validationFraction: Double = 0.1
+    @Flag(inversion: .prefixedNo,
+          help: "Shift each window by a random number of frames every epoch (windows preprocessed back to back, --n-batches 0).")
+    var randomShifts = true
 
     func validate() throws {
         if let loadWeights, !["main", "dev"].contains(loadWeights), !FileManager.default.fileExists(atPath: loadWeights) {
@@ -57,6 +60,7 @@ struct TrainCommand: ParsableCommand {
         options.threads = threads
         options.seed = seed
         options.validationFraction = validationFraction
+        options.randomShifts = randomShifts
         switch loadWeights {
         case "main":
             let path = defaultWeightsPath()

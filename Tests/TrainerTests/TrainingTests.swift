@@ -1,6 +1,8 @@
-// End to end on a tiny corpus: preprocess, train (the loss falls, frame F1 rises far above
-// chance), resume exactly, and evaluate the whole path.
+// End to end on a tiny corpus: preprocess, the loader's shifted windows, train (the loss falls,
+// frame F1 rises far above chance), resume exactly, and evaluate the whole path.
+import AudioIO
 import Foundation
+import StreamingCQT
 import Testing
 @testable import Model
 @testable import Trainer
@@ -42,6 +44,49 @@ import Testing
         try store.copy(3, frames: &frames, targets: &targets)
         #expect(targets.contains(1))
         #expect(targets.enumerated().allSatisfy { $0.element == 0 || TinyCorpus.pitches.contains(21 + $0.offset % 88) })
+    }
+
+    /// A window read shifted by s frames is the recording's own CQT frames and label roll from
+    /// its start + s, computed here from the audio; windows with no neighbour after them (the last
+    /// one of a file, which overlaps the one before) cannot be shifted.
+    @Test func shiftedWindowsAreTheRecordingLater() throws {
+        let store = try ChunkStore(folder: Self.corpus.chunks.appendingPathComponent("train").path)
+        let id = store.ids[0]
+        let data = Self.corpus.root.appendingPathComponent("data").path
+        let recording = try #require(try MusicNetLayout.recordings(root: data, split: "train").recordings.first { $0.id == id })
+        let settings = try CQTSettings(metadata: store.metadata)
+        let (samples, _) = try AudioLoading.mono(recording.audioPath, sampleRate: settings.sampleRate)
+        let frames = try BatchCQT.transform(samples, settings: settings)
+        let count = frames.count / settings.binCount
+        let roll = LabelRoll.roll(try LabelCSV.read(recording.labelPath), frames: count, hop: settings.hopLength,
+                                  sampleRate: settings.sampleRate, space: .keys(lowestNote: 21, count: 88))
+        let windows = store.windows.indices.filter { store.windows[$0].file == 0 }
+        #expect(windows.dropLast(2).allSatisfy { store.maxShift[$0] == 42 })
+        #expect(store.maxShift[windows.last!] == 0)
+        let t = store.frames, f = store.bins, k = store.notes
+        var x = [Float](repeating: 0, count: t * f), y = [Float](repeating: 0, count: t * k)
+        for (window, shift) in [(windows[0], 0), (windows[0], 17), (windows[2], 42), (windows[4], 1)] {
+            try store.copy(window, shift: shift, frames: &x, targets: &y)
+            let first = store.windows[window].window * t + shift
+            #expect(x == Array(frames[(first * f)..<((first + t) * f)]), "window \(window) shifted \(shift)")
+            #expect(y == Array(roll[(first * k)..<((first + t) * k)]), "window \(window) shifted \(shift)")
+        }
+    }
+
+    /// The loader's shifts come from (seed, epoch): the same on a rerun, other ones next epoch,
+    /// and none when they are off.
+    @Test func randomShiftsAreRepeatableAndChangeEachEpoch() throws {
+        let store = try ChunkStore(folder: Self.corpus.chunks.appendingPathComponent("train").path)
+        func epoch(_ e: Int, shifts: Bool) throws -> [Float] {
+            let loader = DataLoader(store: store, batchSize: 4, seed: 3, epoch: e, randomShifts: shifts)
+            var all: [Float] = []
+            while let batch = try loader.next() { all += batch.frames }
+            return all
+        }
+        let first = try epoch(1, shifts: true)
+        #expect(try epoch(1, shifts: true) == first)
+        #expect(try epoch(2, shifts: true) != first)
+        #expect(try epoch(1, shifts: false) != first)
     }
 
     @Test func trainingLowersTheLossAndFindsTheNotes() throws {
