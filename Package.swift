@@ -62,7 +62,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "Model"], swiftSettings: swiftSettings),
         .testTarget(name: "LiveCaptureTests", dependencies: ["LiveCapture"], swiftSettings: swiftSettings),
-        .testTarget(name: "TranscriptionTests", dependencies: ["Transcription", "Model", "Trainer"], swiftSettings: swiftSettings),
+        .testTarget(name: "TranscriptionTests", dependencies: ["Transcription", "Model", "Trainer", "StreamingCQT"], swiftSettings: swiftSettings),
         .testTarget(name: "TranscriberCLITests", dependencies: ["transcriber", "Model", "AudioIO", "StreamingCQT", "Trainer", "Transcription"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,5 +1,7 @@
 // WindowedPrediction: per-frame note probabilities for a whole recording, from 1-second windows
-// slid over its CQT frames, batched through the network.
+// slid over its CQT frames, batched through the network. Two ways to combine the windows: the
+// mean of every window over a frame (`predict`), or the live engine's rule, each frame from the
+// first window that holds `lookahead` frames after it (what `file` prints; `evaluate`).
 
 public enum WindowedPrediction {
     /// Start frames of the windows covering `frames` frames: 0, stride, 2 stride, ... and a last
@@ -66,5 +68,63 @@ public enum WindowedPrediction {
             for k in 0..<notes { sums[frame * notes + k] *= scale }
         }
         return sums
+    }
+
+    /// Probabilities [frames, K] as the live engine (Transcription's TranscriptionEngine) decodes
+    /// them: windows of `window` frames end after frame stride - 1, 2 stride - 1, ... (frames
+    /// before the first are `padding`, the silence floor), and each frame takes the first window
+    /// that holds at least `lookahead` frames after it; the frames left at the end come from one
+    /// last window ending at the last frame. `transcriber file` with the same stride and
+    /// look-ahead decodes these very numbers.
+    public static func lookaheadProbabilities(network: ParallelNetwork, features: [Float], frames: Int, window: Int,
+                                              stride: Int, lookahead: Int, padding: Float,
+                                              batchSize: Int = 16) throws(ModelError) -> [Float] {
+        let bins = network.config.nBins, notes = network.config.nNotes
+        guard features.count == frames * bins else {
+            throw .inputShape("\(features.count) values are not \(frames) frames of \(bins) bins")
+        }
+        guard window > 0, stride > 0, lookahead >= 0, stride + lookahead <= window else {
+            throw .inputShape("the stride (\(stride)) and look-ahead (\(lookahead)) must be positive and fit a window (\(window))")
+        }
+        // (end, first frame, frames) of every window that decodes something, in order.
+        var plan: [(end: Int, first: Int, count: Int)] = []
+        var decoded = 0
+        for end in Swift.stride(from: stride, through: frames, by: stride) where end - 1 - lookahead >= decoded {
+            plan.append((end, decoded, end - lookahead - decoded))
+            decoded = end - lookahead
+        }
+        if decoded < frames { plan.append((frames, decoded, frames - decoded)) }
+        var result = [Float](repeating: 0, count: frames * notes)
+        var batchInput = [Float](repeating: padding, count: batchSize * window * bins)
+        var probabilities = [Float](repeating: 0, count: batchSize * window * notes)
+        var next = 0
+        while next < plan.count {
+            let group = plan[next..<min(next + batchSize, plan.count)]
+            for (b, item) in group.enumerated() {
+                for i in 0..<window {
+                    let frame = item.end - window + i, destination = (b * window + i) * bins
+                    if frame < 0 {
+                        for j in destination..<(destination + bins) { batchInput[j] = padding }
+                    } else {
+                        batchInput.replaceSubrange(destination..<(destination + bins),
+                                                   with: features[(frame * bins)..<((frame + 1) * bins)])
+                    }
+                }
+            }
+            let logits = batchInput.withUnsafeBufferPointer {
+                network.forward($0.baseAddress!, batch: group.count, frames: window)
+            }
+            probabilities.withUnsafeMutableBufferPointer {
+                sigmoidArray($0.baseAddress!, logits.baseAddress!, count: logits.count)
+            }
+            for (b, item) in group.enumerated() {
+                for frame in item.first..<(item.first + item.count) {
+                    let row = (b * window + frame - (item.end - window)) * notes
+                    result.replaceSubrange((frame * notes)..<((frame + 1) * notes), with: probabilities[row..<(row + notes)])
+                }
+            }
+            next += group.count
+        }
+        return result
     }
 }

@@ -13,10 +13,13 @@ public struct RecordingEvaluation: Sendable {
 
 public enum Evaluate {
     /// Evaluates `network` (configured by `metadata`, its weights' metadata) on every recording
-    /// of `split`. Windows of `window` frames slide every `stride` frames (WindowedPrediction);
-    /// notes are decoded with `decoder`. Recordings that cannot be read are skipped and listed.
+    /// of `split`. Windows of `window` frames slide every `stride` frames (WindowedPrediction):
+    /// with a `lookahead`, each frame comes from the first window holding that many frames after
+    /// it, exactly as `transcriber file` decodes with the same stride and look-ahead; without,
+    /// frames get the mean of their windows (stride defaults to the window: no overlap). Notes are
+    /// decoded with `decoder`. Recordings that cannot be read are skipped and listed.
     public static func run(data: String, split: String, network: ParallelNetwork, metadata: [String: String],
-                           allowedErrors: [Int] = [0, 1, 2], stride: Int? = nil,
+                           allowedErrors: [Int] = [0, 1, 2], stride: Int? = nil, lookahead: Int? = nil,
                            decoder: NoteDecoderSettings = NoteDecoderSettings(),
                            progress: (Int, Int) -> Void = { _, _ in })
         throws -> (recordings: [RecordingEvaluation], overall: Evaluation, skipped: [String]) {
@@ -40,8 +43,12 @@ public enum Evaluate {
                 let (samples, _) = try AudioLoading.mono(recording.audioPath, sampleRate: settings.sampleRate)
                 let frames = try BatchCQT.transform(samples, engine: engine)
                 let count = frames.count / settings.binCount
-                let probabilities = try WindowedPrediction.probabilities(network: network, features: frames, frames: count,
-                                                                         window: window, stride: stride ?? window)
+                let probabilities = try lookahead.map { ahead throws(ModelError) in
+                    try WindowedPrediction.lookaheadProbabilities(network: network, features: frames, frames: count, window: window,
+                                                                  stride: stride ?? window - ahead, lookahead: ahead,
+                                                                  padding: settings.floor)
+                } ?? WindowedPrediction.probabilities(network: network, features: frames, frames: count,
+                                                      window: window, stride: stride ?? window)
                 let targets = LabelRoll.roll(labels, frames: count, hop: settings.hopLength,
                                              sampleRate: settings.sampleRate, space: space)
                 var evaluation = Evaluation()

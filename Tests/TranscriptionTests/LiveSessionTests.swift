@@ -1,8 +1,9 @@
-// A capture device that disappears mid-session (unplugged): the session ends with the device's
-// reason and the summary, and every output holds what was transcribed until then.
+// The engine end to end: a capture device that disappears mid-session (unplugged) ends with the
+// device's reason and keeps the notes; every frame decoded once; the batch look-ahead rule agrees.
 import Foundation
 import LiveCapture
 import Model
+import StreamingCQT
 import Synchronization
 import Testing
 import Trainer
@@ -85,6 +86,37 @@ final class CountingSink: NoteSink {
         #expect(engine.framesDropped == 0)
     }
 
+    /// `evaluate` scores what `file` prints: the batch rule (WindowedPrediction's look-ahead
+    /// probabilities over the batch CQT, then the note decoder) gives the engine's notes exactly.
+    @Test(arguments: [(22, 21), (6, 4), (43, 0), (5, 11)])
+    func theBatchLookaheadRuleGivesTheEnginesNotes(stride: Int, lookahead: Int) throws {
+        var generator = SeededGenerator(seed: 44)
+        let (samples, _) = SyntheticCorpus.render(seconds: 5, rate: 22050, pitches: Array(48...84), voices: 3, generator: &generator)
+        let (loaded, metadata) = try WeightsFile.load(LiveSessionTests.testModel)
+        let network = try ParallelNetwork(network: loaded, threads: 1)
+        let engine = try TranscriptionEngine(network: network, metadata: metadata,
+                                             settings: EngineSettings(stride: stride, lookahead: lookahead))
+        let sink = NoteCollector()
+        engine.add(sink)
+        try samples.withUnsafeBufferPointer { try engine.push($0) }
+        try engine.finish()
+
+        let settings = try CQTSettings(metadata: metadata)
+        let frames = try BatchCQT.transform(samples, settings: settings)
+        let count = frames.count / settings.binCount
+        let probabilities = try WindowedPrediction.lookaheadProbabilities(
+            network: network, features: frames, frames: count, window: 43, stride: stride, lookahead: lookahead,
+            padding: settings.floor)
+        let batch = NoteDecoder.decode(probabilities, notes: network.config.nNotes).map {
+            [settings.lowestNote + $0.index, $0.onset, $0.offset]
+        }
+        let frameSeconds = Double(settings.hopLength) / Double(settings.sampleRate)
+        let live = sink.notes.map { [$0.pitch, Int(($0.onset / frameSeconds).rounded()), Int(($0.offset / frameSeconds).rounded())] }
+        #expect(!live.isEmpty)
+        #expect(Set(batch) == Set(live))
+        #expect(batch.count == live.count)
+    }
+
     @Test func aLookaheadPastTheWindowIsRefused() throws {
         let (network, metadata) = try WeightsFile.load(LiveSessionTests.testModel)
         #expect { try TranscriptionEngine(network: try ParallelNetwork(network: network, threads: 1), metadata: metadata,
@@ -92,4 +124,13 @@ final class CountingSink: NoteSink {
             "\($0)".contains("plus the look-ahead (22) must be at most a window (43 frames)")
         }
     }
+}
+
+/// Keeps the notes the engine ends.
+final class NoteCollector: NoteSink {
+    var notes: [TranscribedNote] = []
+    func noteOn(pitch: Int, name: String, time: Double, confidence: Float) {}
+    func noteOff(_ note: TranscribedNote) { notes.append(note) }
+    func advance(to time: Double) {}
+    func flush() throws {}
 }
