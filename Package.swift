@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "AudioIO", "StreamingCQT", "Model"],
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "Model"], swiftSettings: swiftSettings),
-        .testTarget(name: "LiveCaptureTests", dependencies: ["LiveCapture"], swiftSettings: swiftSettings),
+        .testTarget(name: "LiveCaptureTests", dependencies: ["LiveCapture"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "TranscriptionTests", dependencies: ["Transcription", "Model", "Trainer", "StreamingCQT"], swiftSettings: swiftSettings),
         .testTarget(name: "TranscriberCLITests", dependencies: ["transcriber", "Model", "AudioIO", "StreamingCQT", "Trainer", "Transcription"], swiftSettings: swiftSettings),
     ]

@@ -1,5 +1,6 @@
 // Real ALSA capture with no sound card: libasound's `file` plugin feeds a raw recording through
-// snd_pcm_open / hw_params / snd_pcm_readi, and the samples must come out unchanged.
+// snd_pcm_open / hw_params / snd_pcm_readi, and the samples must come out unchanged; a test
+// plugin (Fixtures/xrun_capture_plugin.c) overruns on cue, and the read recovers.
 import Foundation
 import Testing
 @testable import LiveCapture
@@ -28,12 +29,44 @@ enum ALSAFixture {
               hint { show on description "Test recording played through the ALSA file plugin" }
             }
             """
-        try! conf.write(to: url.appendingPathComponent("filein.conf"), atomically: true, encoding: .utf8)
+        let plugin = url.appendingPathComponent("libasound_module_pcm_xrun.so")
+        let xrun = """
+            pcm_type.xrun { lib "\(plugin.path)" }
+            pcm.xrunin { type xrun rate \(rate) xrun_after \(xrunAfter) drop \(xrunDrop) }
+            """
+        try! (conf + "\n" + xrun + "\n").write(to: url.appendingPathComponent("filein.conf"), atomically: true, encoding: .utf8)
         return url
+    }()
+
+    /// The overrun PCM `xrunin` (Fixtures/xrun_capture_plugin.c): a ramp that overruns once after
+    /// `xrunAfter` frames, losing `xrunDrop` of them.
+    static let xrunAfter = 2560, xrunDrop = 1000
+    static func ramp(_ n: Int) -> Int16 { Int16((n % 4001) * 8 - 16000) }
+
+    /// Compiles the plugin with the toolchain's clang (or cc) against libasound's headers; nil,
+    /// or the compiler's complaint.
+    static let pluginBuildError: String? = {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/xrun_capture_plugin.c").path
+        let output = directory.appendingPathComponent("libasound_module_pcm_xrun.so").path
+        for compiler in ["clang", "cc"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [compiler, "-shared", "-fPIC", "-DPIC", "-O1", source, "-lasound", "-o", output]
+            let errors = Pipe()
+            process.standardError = errors
+            guard (try? process.run()) != nil else { continue }
+            process.waitUntilExit()
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            if process.terminationStatus == 0 { return nil }
+            if compiler == "cc" || !text.contains("No such file") { return "\(compiler): \(text)" }
+        }
+        return "no C compiler (clang or cc) on PATH to build the overrun test PCM"
     }()
 
     /// Points libasound at the standard configuration plus `filein`; call before any ALSA use.
     static func install() {
+        _ = pluginBuildError
         let conf = directory.appendingPathComponent("filein.conf").path
         setenv("ALSA_CONFIG_PATH", "/usr/share/alsa/alsa.conf:" + conf, 1)
     }
@@ -56,6 +89,46 @@ enum ALSAFixture {
         let expected = ALSAFixture.samples.map { Float($0) / 32768 }
         #expect(Array(captured[0..<ALSAFixture.frames]) == expected)
         #expect(device.overruns == 0)
+    }
+
+    /// An overrun, provoked: the device reports it (-EPIPE) after `xrunAfter` frames; the read
+    /// recovers with snd_pcm_recover, counts it, and goes on with the audio after the gap.
+    @Test func anOverrunIsRecoveredAndCounted() throws {
+        if let problem = ALSAFixture.pluginBuildError { Issue.record("\(problem)"); return }
+        let device = try ALSACaptureDevice(name: "xrunin", sampleRate: ALSAFixture.rate, channels: 1,
+                                           formats: [.s16], periodFrames: 256)
+        var captured: [Float] = []
+        var chunk = [Float](repeating: 0, count: 300)
+        while captured.count < 3 * ALSAFixture.xrunAfter {
+            let n = try chunk.withUnsafeMutableBufferPointer { try device.read(into: $0) }
+            captured.append(contentsOf: chunk[0..<n])
+        }
+        #expect(device.overruns == 1)
+        let expected = (0..<captured.count).map { n in
+            Float(ALSAFixture.ramp(n < ALSAFixture.xrunAfter ? n : n + ALSAFixture.xrunDrop)) / 32768
+        }
+        #expect(captured == expected)
+    }
+
+    /// The same through the capture thread: the overrun reaches the statistics that a live
+    /// session's summary prints, and the audio after it still arrives in the ring.
+    @Test func theCaptureThreadReportsTheOverrun() throws {
+        if let problem = ALSAFixture.pluginBuildError { Issue.record("\(problem)"); return }
+        let source = try ALSASource(device: "xrunin", sampleRate: ALSAFixture.rate)
+        let ring = RingBuffer(capacity: 1 << 16)
+        try source.start(into: ring)
+        var received = 0
+        var chunk = [Float](repeating: 0, count: 1024)
+        let deadline = Date().addingTimeInterval(10)
+        while received < 4 * ALSAFixture.xrunAfter, Date() < deadline {
+            let n = chunk.withUnsafeMutableBufferPointer { ring.read(into: $0) }
+            if n == 0 { usleep(1000) }
+            received += n
+        }
+        source.stop()
+        #expect(received >= 4 * ALSAFixture.xrunAfter)
+        #expect(source.statistics.overruns == 1)
+        #expect(source.failure == nil)
     }
 
     @Test func hintedCapturePCMIsListed() {
