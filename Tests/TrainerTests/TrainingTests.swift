@@ -133,6 +133,25 @@ import Testing
         #expect(resumed.adam.step == straight.adam.step)
     }
 
+    /// Validation membership belongs to each recording: a corpus grown by a second batch keeps
+    /// every first-batch recording on the side it was on (nothing trained on is validated on),
+    /// the share held out is near the fraction asked, and a tiny corpus still holds out one.
+    @Test func addingRecordingsNeverMovesOneIntoValidation() {
+        let first = (1...647).map { String(format: "%05d", $0) }
+        let grown = first + (10001...10579).map { String(format: "%05d", $0) } + (20001...20579).map { String(format: "%05d", $0) }
+        let before = TrainingRun.heldOut(first, fraction: 0.1, seed: 0)
+        let after = TrainingRun.heldOut(grown, fraction: 0.1, seed: 0)
+        #expect(after.intersection(first) == before)
+        for (ids, held) in [(first, before), (grown, after)] {
+            let share = Double(held.count) / Double(ids.count)
+            #expect(share > 0.07 && share < 0.13, "held out \(held.count) of \(ids.count)")
+        }
+        #expect(TrainingRun.heldOut(first, fraction: 0.1, seed: 1) != before)
+        #expect(TrainingRun.heldOut(["a", "b"], fraction: 0.1, seed: 0).count == 1)
+        #expect(TrainingRun.heldOut(["a", "b"], fraction: 0.99, seed: 0).count == 1)
+        #expect(TrainingRun.heldOut(["a"], fraction: 0.5, seed: 0).isEmpty)
+    }
+
     @Test func cosineScheduleWarmsUpThenDecaysToATwentieth() {
         let s = LearningRateSchedule.cosine
         #expect(s.factor(at: 0) < 0.02 && abs(s.factor(at: 0.02) - 1) < 0.01)
@@ -185,7 +204,7 @@ import Testing
     /// The whole path on raw recordings (audio -> CQT -> windows -> network) scores the same
     /// frames as the preprocessed test windows do with the same weights: one transform, one grid.
     @Test func evaluateRunsTheWholePathOnTheSameFrames() throws {
-        let run = try TrainingRun(options(run: "run-eval", epochs: 3))
+        let run = try TrainingRun(options(run: "run-eval", epochs: 6))
         let chunks = try run.run()!
         let weights = Self.corpus.root.appendingPathComponent("run-eval/weights.safetensors").path
         let (network, metadata) = try WeightsFile.load(weights)
