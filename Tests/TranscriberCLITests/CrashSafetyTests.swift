@@ -95,10 +95,12 @@ func files(in folder: URL) -> [String] {
         defer { try? FileManager.default.removeItem(at: dir) }
         let recording = try KnownRecording(in: dir, seconds: 24, seed: 31)
         let midi = dir.appendingPathComponent("live.mid").path
-        // Replay at 2x: the MIDI file is rewritten whole every 5 s of audio (2.5 s here).
+        // Replay at 2x: the MIDI file is rewritten whole every 5 s of audio (2.5 s here). A slow
+        // build (the sanitizers) on a busy machine may fall behind real time: --max-lag keeps it
+        // from skipping windows, and the wait ends as soon as the notes are in.
         let process = try startTranscriber(["replay", recording.wav, "--weights", testModel, "--speed", "2", "--midi", midi,
-                                            "--quiet"])
-        let flushed = waitFor(20) {
+                                            "--max-lag", "20", "--buffer-seconds", "30", "--quiet"])
+        let flushed = waitFor(60) {
             ((try? MIDIFile.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))) ?? []).count >= 3
         }
         usleep(1_000_000)
