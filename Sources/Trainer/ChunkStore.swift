@@ -51,15 +51,17 @@ public final class ChunkStore: @unchecked Sendable {
                 metadata = settings
             }
             let count = info.shape[0], t = info.shape[1]
-            var starts = [Float](repeating: 0, count: count)
+            // Where each window starts in its recording; a file without them shifts no window.
+            var starts: [Float]? = nil
             if let startsInfo = file.info("starts"), startsInfo.shape == [count] {
-                try file.copyFloats("starts", offset: 0, count: count, into: &starts)
-            } else {
-                starts = (0..<count).map { Float($0 * 2 * t) }   // unknown: no window is next to another
+                var values = [Float](repeating: 0, count: count)
+                try file.copyFloats("starts", offset: 0, count: count, into: &values)
+                starts = values
             }
             for w in 0..<count {
                 windows.append((files.count, w))
-                maxShift.append(w + 1 < count && Int(starts[w + 1]) == Int(starts[w]) + t ? t - 1 : 0)
+                let nextIsAdjacent = starts.map { w + 1 < count && Int($0[w + 1]) == Int($0[w]) + t } ?? false
+                maxShift.append(nextIsAdjacent ? t - 1 : 0)
             }
             files.append(file)
             ids.append(id)
