@@ -6,10 +6,13 @@ import Foundation
 public struct AudioInfo: Sendable, Equatable {
     public var sampleRate: Int
     public var channels: Int
-    /// Frames (samples per channel).
+    /// Frames (samples per channel); 0 when the header does not say (`lengthKnown` false).
     public var frames: Int
     /// libsndfile's name of the container and encoding, e.g. "WAV (Microsoft), Signed 16 bit PCM".
     public var formatName: String
+    /// False for a file whose header does not state its length (a streamed FLAC writes 0 total
+    /// samples; libsndfile then reports SF_COUNT_MAX frames): it is read to the end of its data.
+    public var lengthKnown = true
     public var duration: Double { sampleRate > 0 ? Double(frames) / Double(sampleRate) : 0 }
 }
 
@@ -92,6 +95,7 @@ public enum AudioFile {
         }
         defer { sf_close(file) }
         let channels = Int(sfInfo.channels)
+        guard AudioFile.lengthKnown(sfInfo) else { return try readToTheEnd(file, sfInfo, path: path) }
         let expected = Int(sfInfo.frames)
         if let promised = promisedFrames(file, available: expected) {
             throw AudioFileError.truncated(path: path, expectedFrames: promised, readFrames: expected)
@@ -182,6 +186,28 @@ public enum AudioFile {
         return nil
     }
 
+    /// Whether the header states the length: libsndfile reports SF_COUNT_MAX frames when not.
+    static func lengthKnown(_ sfInfo: SF_INFO) -> Bool { sfInfo.frames >= 0 && sfInfo.frames < Int64.max }
+
+    /// A file of unknown length, read block by block until its data ends.
+    static func readToTheEnd(_ file: OpaquePointer, _ sfInfo: SF_INFO, path: String) throws -> AudioBuffer {
+        let channels = Int(sfInfo.channels)
+        guard channels > 0 else { throw AudioFileError.empty(path: path) }
+        var samples: [Float] = []
+        var block = [Float](repeating: 0, count: 65536 * channels)
+        while true {
+            let n = block.withUnsafeMutableBufferPointer { Int(sf_readf_float(file, $0.baseAddress!, 65536)) }
+            if n <= 0 { break }
+            samples.append(contentsOf: block[0..<(n * channels)])
+        }
+        guard !samples.isEmpty else { throw AudioFileError.empty(path: path) }
+        if let first = samples.firstIndex(where: { !$0.isFinite }) {
+            throw AudioFileError.nonFinite(path: path, count: samples.count(where: { !$0.isFinite }),
+                                           firstSecond: Double(first / channels) / Double(sfInfo.samplerate))
+        }
+        return AudioBuffer(samples: samples, sampleRate: Int(sfInfo.samplerate), channels: channels)
+    }
+
     static func makeInfo(_ file: OpaquePointer, _ sfInfo: SF_INFO) -> AudioInfo {
         var formatInfo = SF_FORMAT_INFO()
         formatInfo.format = sfInfo.format & Int32(SF_FORMAT_TYPEMASK)
@@ -191,8 +217,9 @@ public enum AudioFile {
         subtype.format = sfInfo.format & Int32(SF_FORMAT_SUBMASK)
         sf_command(file, Int32(SFC_GET_FORMAT_INFO), &subtype, Int32(MemoryLayout<SF_FORMAT_INFO>.size))
         let encoding = subtype.name.map { String(cString: $0) } ?? "unknown"
+        let known = lengthKnown(sfInfo)
         return AudioInfo(sampleRate: Int(sfInfo.samplerate), channels: Int(sfInfo.channels),
-                         frames: Int(sfInfo.frames), formatName: "\(container), \(encoding)")
+                         frames: known ? Int(sfInfo.frames) : 0, formatName: "\(container), \(encoding)", lengthKnown: known)
     }
 
     static func openFailureReason(_ path: String) -> String {

@@ -15,12 +15,13 @@ public final class AudioFileReader {
         guard let file = sf_open(path, Int32(SFM_READ), &sfInfo) else {
             throw AudioFileError.cannotOpen(path: path, reason: AudioFile.openFailureReason(path))
         }
-        let frames = Int(sfInfo.frames)
-        if let promised = AudioFile.promisedFrames(file, available: frames) {
+        let known = AudioFile.lengthKnown(sfInfo)
+        let frames = known ? Int(sfInfo.frames) : 0
+        if known, let promised = AudioFile.promisedFrames(file, available: frames) {
             sf_close(file)
             throw AudioFileError.truncated(path: path, expectedFrames: promised, readFrames: frames)
         }
-        guard frames > 0, sfInfo.channels > 0 else {
+        guard frames > 0 || !known, sfInfo.channels > 0 else {
             sf_close(file)
             throw AudioFileError.empty(path: path)
         }
@@ -32,7 +33,9 @@ public final class AudioFileReader {
     deinit { sf_close(file) }
 
     /// The next block of at most `frames` frames, interleaved floats in [-1, 1]; empty at the end.
+    /// A file of unknown length (`info.lengthKnown` false) ends where its data ends.
     public func read(frames: Int) throws -> [Float] {
+        guard info.lengthKnown else { return try readUntilTheDataEnds(frames: frames) }
         let wanted = min(frames, info.frames - position)
         guard wanted > 0 else { return [] }
         let channels = info.channels
@@ -54,6 +57,22 @@ public final class AudioFileReader {
                                            firstSecond: Double(position + first / channels) / Double(info.sampleRate))
         }
         position += wanted
+        return block
+    }
+
+    private func readUntilTheDataEnds(frames: Int) throws -> [Float] {
+        let channels = info.channels
+        var block = [Float](repeating: 0, count: max(frames, 0) * channels)
+        let got = block.withUnsafeMutableBufferPointer { buffer in
+            frames > 0 ? max(0, Int(sf_readf_float(file, buffer.baseAddress!, sf_count_t(frames)))) : 0
+        }
+        if got == 0 && position == 0 { throw AudioFileError.empty(path: path) }
+        block.removeLast((frames - got) * channels)
+        if let first = block.firstIndex(where: { !$0.isFinite }) {
+            throw AudioFileError.nonFinite(path: path, count: block.count(where: { !$0.isFinite }),
+                                           firstSecond: Double(position + first / channels) / Double(info.sampleRate))
+        }
+        position += got
         return block
     }
 }

@@ -13,15 +13,20 @@ public enum AudioLoading {
 
     /// Hands `body` the mono samples of `path` at `sampleRate`, `blockFrames` frames of the file
     /// at a time: memory does not grow with the file. Exactly round(frames * rate / file rate)
-    /// samples in all, as `resample` gives.
+    /// samples in all, as `resample` gives (for a file that does not state its length, the frames
+    /// its data held).
     @discardableResult
     public static func stream(_ path: String, sampleRate: Int, blockFrames: Int = 1 << 16, quality: ResamplerQuality = .medium,
                               _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws -> AudioInfo {
         let reader = try AudioFileReader(path)
         let info = reader.info
         let resampler = try StreamingResampler(from: info.sampleRate, to: sampleRate, maximumInput: blockFrames, quality: quality)
-        let expected = info.sampleRate == sampleRate
-            ? info.frames : Int((Double(info.frames) * Double(sampleRate) / Double(info.sampleRate)).rounded())
+        func samples(at frames: Int) -> Int {
+            info.sampleRate == sampleRate ? frames : Int((Double(frames) * Double(sampleRate) / Double(info.sampleRate)).rounded())
+        }
+        // A file that does not state its length: its count is known once its data has ended (the
+        // resampler holds back its filter's delay until then, so nothing is delivered past it).
+        var expected = info.lengthKnown ? samples(at: info.frames) : Int.max
         var delivered = 0
         func deliver(_ piece: UnsafeBufferPointer<Float>) throws {
             let n = min(piece.count, expected - delivered)
@@ -35,6 +40,7 @@ public enum AudioLoading {
             let mono = downmixToMono(block, channels: info.channels)
             try mono.withUnsafeBufferPointer { try deliver(resampler.process($0)) }
         }
+        if !info.lengthKnown { expected = samples(at: reader.position) }
         while delivered < expected {
             let tail = resampler.flush()
             if tail.isEmpty { break }

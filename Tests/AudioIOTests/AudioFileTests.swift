@@ -95,6 +95,51 @@ func temporaryDirectory() -> URL {
         #expect("\(AudioFileError.empty(path: path))".contains("holds no samples"))
     }
 
+    /// A FLAC whose header does not state its length (a streamed FLAC: total samples 0; libsndfile
+    /// then reports SF_COUNT_MAX frames) is read to the end of its data, whole, in blocks and
+    /// resampled, giving the samples of the same file with its length stated. (It was refused as
+    /// truncated, and at another rate the loader trapped converting the length.)
+    @Test func aFileThatDoesNotStateItsLengthIsReadToItsEnd() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let frames = 30_000
+        let interleaved = (0..<(frames * 2)).map { i in (Float((i * 7919) % 2001) - 1000) / 2048 }
+        let known = dir.appendingPathComponent("known.flac").path
+        try AudioFile.write(AudioBuffer(samples: interleaved, sampleRate: 44100, channels: 2), to: known, format: .flacPCM16)
+        // STREAMINFO's 36-bit total-samples field: the low 4 bits of byte 21 and bytes 22-25.
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: known)))
+        #expect(Array(bytes[0..<4]) == Array("fLaC".utf8))
+        bytes[21] &= 0xF0
+        for i in 22..<26 { bytes[i] = 0 }
+        let unknown = dir.appendingPathComponent("unknown.flac").path
+        try Data(bytes).write(to: URL(fileURLWithPath: unknown))
+
+        #expect(try AudioFile.info(known).lengthKnown)
+        let info = try AudioFile.info(unknown)
+        #expect(!info.lengthKnown && info.frames == 0 && info.channels == 2 && info.sampleRate == 44100)
+        let reference = try AudioFile.read(known).samples
+        #expect(try AudioFile.read(unknown).samples == reference)
+        let reader = try AudioFileReader(unknown)
+        var blocks: [Float] = []
+        while true {
+            let block = try reader.read(frames: 4096)
+            if block.isEmpty { break }
+            blocks += block
+        }
+        #expect(blocks == reference)
+        let mono = try AudioLoading.mono(unknown, sampleRate: 22050).samples
+        let stated = try AudioLoading.mono(known, sampleRate: 22050).samples
+        #expect(stated.count == 15_000 && mono == stated)
+    }
+
+    /// The input AudioFramesFuzz found (Fuzz/corpus/audio): a FLAC header with no length and no
+    /// decodable audio. A clear error, not a trap.
+    @Test func theFuzzersLengthlessFLACIsAClearError() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/corpus/audio/regression-flac-length-unknown.flac").path
+        #expect { _ = try AudioLoading.mono(path, sampleRate: 22050) } throws: { "\($0)".contains("holds no samples") }
+    }
+
     /// A file read a block at a time (`file`, for recordings of any length) gives the samples a
     /// whole-file read gives, whatever the block size, as many as the rates promise.
     @Test(arguments: [777, 4096, 1 << 16])
