@@ -95,7 +95,7 @@ public enum AudioFile {
         }
         defer { sf_close(file) }
         let channels = Int(sfInfo.channels)
-        guard AudioFile.lengthKnown(sfInfo) else { return try readToTheEnd(file, sfInfo, path: path) }
+        guard AudioFile.lengthKnown(sfInfo) else { return try readToTheEnd(path) }
         let expected = Int(sfInfo.frames)
         if let promised = promisedFrames(file, available: expected) {
             throw AudioFileError.truncated(path: path, expectedFrames: promised, readFrames: expected)
@@ -189,23 +189,16 @@ public enum AudioFile {
     /// Whether the header states the length: libsndfile reports SF_COUNT_MAX frames when not.
     static func lengthKnown(_ sfInfo: SF_INFO) -> Bool { sfInfo.frames >= 0 && sfInfo.frames < Int64.max }
 
-    /// A file of unknown length, read block by block until its data ends.
-    static func readToTheEnd(_ file: OpaquePointer, _ sfInfo: SF_INFO, path: String) throws -> AudioBuffer {
-        let channels = Int(sfInfo.channels)
-        guard channels > 0 else { throw AudioFileError.empty(path: path) }
+    /// A file of unknown length: the block reader's blocks (with its checks) until its data ends.
+    static func readToTheEnd(_ path: String) throws -> AudioBuffer {
+        let reader = try AudioFileReader(path)
         var samples: [Float] = []
-        var block = [Float](repeating: 0, count: 65536 * channels)
         while true {
-            let n = block.withUnsafeMutableBufferPointer { Int(sf_readf_float(file, $0.baseAddress!, 65536)) }
-            if n <= 0 { break }
-            samples.append(contentsOf: block[0..<(n * channels)])
+            let block = try reader.read(frames: 1 << 16)
+            if block.isEmpty { break }
+            samples += block
         }
-        guard !samples.isEmpty else { throw AudioFileError.empty(path: path) }
-        if let first = samples.firstIndex(where: { !$0.isFinite }) {
-            throw AudioFileError.nonFinite(path: path, count: samples.count(where: { !$0.isFinite }),
-                                           firstSecond: Double(first / channels) / Double(sfInfo.samplerate))
-        }
-        return AudioBuffer(samples: samples, sampleRate: Int(sfInfo.samplerate), channels: channels)
+        return AudioBuffer(samples: samples, sampleRate: reader.info.sampleRate, channels: reader.info.channels)
     }
 
     static func makeInfo(_ file: OpaquePointer, _ sfInfo: SF_INFO) -> AudioInfo {

@@ -31,6 +31,10 @@ public enum Evaluate {
             throw TrainingError(description: "the weights' metadata does not describe this network "
                 + "(n_notes \(network.config.nNotes), n_bins \(network.config.nBins))")
         }
+        if let lookahead, (stride ?? window - lookahead) + lookahead > window || lookahead < 0 || (stride ?? 1) < 1 {
+            throw TrainingError(description: "the stride (\(stride ?? window - lookahead)) plus the look-ahead (\(lookahead)) "
+                + "must be at most a window (\(window) frames), or frames would fall between windows")
+        }
         let (recordings, skippedLayout) = try MusicNetLayout.recordings(root: data, split: split)
         let engine = StreamingCQT(bank: try CQTKernelBank(settings: settings))
         var results: [RecordingEvaluation] = [], overall = Evaluation(), skipped = skippedLayout

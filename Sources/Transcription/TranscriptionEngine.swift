@@ -44,6 +44,12 @@ public struct EngineSettings: Sendable {
     /// latency and buys accuracy (README: "Latency and accuracy").
     public var lookahead = 0
     public var decoder = NoteDecoderSettings()
+    /// `live` and `replay`: a window every 139 ms, frames decoded 93 ms after they sound.
+    public static let live = EngineSettings(stride: 6, lookahead: 4)
+    /// `file` (and `evaluate`, which scores what `file` prints): latency does not matter, so
+    /// fewer windows and 21 frames of audio after each frame.
+    public static let file = EngineSettings(stride: 22, lookahead: 21)
+
     public init(stride: Int = 6, lookahead: Int = 0, decoder: NoteDecoderSettings = NoteDecoderSettings()) {
         self.stride = stride
         self.lookahead = lookahead

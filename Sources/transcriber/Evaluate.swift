@@ -25,9 +25,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Also write the numbers (overall and per recording) as JSON here.") var json: String?
     @Option(parsing: .upToNextOption, help: "Wrong notes allowed per frame in the exact accuracy.") var allowedErrors: [Int] = [0, 1, 2]
     @Option(help: "Cores to use.") var threads: Int = 1
-    @Option(help: "Frames between network windows (file's default).") var stride: Int = 22
+    @Option(help: "Frames between network windows (file's default).") var stride: Int = EngineSettings.file.stride
     @Option(help: "Frames of audio after a frame before it is decoded (file's default; 0 with --stride 43: non-overlapping windows).")
-    var lookahead: Int = 21
+    var lookahead: Int = EngineSettings.file.lookahead
 
     func validate() throws {
         if notes != nil || labels != nil {

@@ -69,9 +69,9 @@ struct Live: ParsableCommand {
         abstract: "Listen to a capture device and print the notes being played, as they sound.")
 
     @Option(help: "The ALSA capture device (see `transcriber devices`).") var device: String = "default"
-    @Option(help: "Frames between network windows (each frame is 23 ms).") var stride: Int = 6
+    @Option(help: "Frames between network windows (each frame is 23 ms).") var stride: Int = EngineSettings.live.stride
     @Option(help: "Frames of audio after a frame before it is decoded: each adds 23 ms of latency and accuracy (README).")
-    var lookahead: Int = 4
+    var lookahead: Int = EngineSettings.live.lookahead
     @OptionGroup var options: TranscriptionOptions
 
     func run() throws {
@@ -92,9 +92,9 @@ struct Replay: ParsableCommand {
 
     @Argument(help: "An audio file (WAV, FLAC, OGG, AIFF, ...).") var file: String
     @Option(help: "Pace relative to real time (2 = twice as fast).") var speed: Double = 1
-    @Option(help: "Frames between network windows (each frame is 23 ms).") var stride: Int = 6
+    @Option(help: "Frames between network windows (each frame is 23 ms).") var stride: Int = EngineSettings.live.stride
     @Option(help: "Frames of audio after a frame before it is decoded: each adds 23 ms of latency and accuracy (README).")
-    var lookahead: Int = 4
+    var lookahead: Int = EngineSettings.live.lookahead
     @OptionGroup var options: TranscriptionOptions
 
     func validate() throws { guard speed > 0 else { throw ValidationError("--speed must be positive") } }
@@ -118,8 +118,8 @@ struct File: ParsableCommand {
             """)
 
     @Argument(help: "An audio file (WAV, FLAC, OGG, AIFF, ...).") var file: String
-    @Option(help: "Frames between network windows.") var stride: Int = 22
-    @Option(help: "Frames of audio after a frame before it is decoded.") var lookahead: Int = 21
+    @Option(help: "Frames between network windows.") var stride: Int = EngineSettings.file.stride
+    @Option(help: "Frames of audio after a frame before it is decoded.") var lookahead: Int = EngineSettings.file.lookahead
     @OptionGroup var options: TranscriptionOptions
 
     func run() throws {

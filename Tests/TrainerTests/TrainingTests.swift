@@ -216,5 +216,9 @@ import Testing
         #expect(abs(Double(result.overall.frames) - Double(chunks.frames)) <= 2 * 43)
         #expect(abs(result.overall.f1 - chunks.f1) < 0.03)
         #expect(result.overall.referenceNotes > 0)
+        // A stride and look-ahead that do not fit a window: one clear error before any recording.
+        #expect { try Evaluate.run(data: Self.corpus.root.appendingPathComponent("data").path, split: "test",
+                                   network: try ParallelNetwork(network: network, threads: 1), metadata: metadata,
+                                   stride: 30, lookahead: 21) } throws: { "\($0)".contains("must be at most a window (43 frames)") }
     }
 }
