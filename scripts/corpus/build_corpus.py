@@ -51,6 +51,9 @@ COLLECTIONS = {"bach": 433, "beethoven": 26, "mozart": 16, "haydn": 9, "schumann
                "schubert": 1, "handel": 1, "corelli": 1, "cpebach": 1, "verdi": 1, "weber": 1, "luca": 1,
                "ciconia": 1, "lusitano": 1, "johnson_j_r": 1, "liliuokalani": 1, "schoenberg": 2,
                "oneills1850": 20, "airdsAirs": 6}
+# The collections whose left-out files --more-pieces adds to a training batch (Palestrina's
+# masses: 4-6 voices of polyphony, the densest textures the held-out split has; fiddle tunes).
+MORE_PIECES = {"palestrina", "oneills1850"}
 # Never in train or test: the bundled example.
 EXAMPLE_PIECE = "joplin/maple_leaf_rag.mxl"
 TEST_FRACTION = 0.08
@@ -58,23 +61,29 @@ TEST_FRACTION = 0.08
 
 # ---------------------------------------------------------------- scores
 
-def catalogue(seed=0):
+def catalogue(seed=0, more=False):
     """The corpus files used, as paths relative to music21's corpus folder, sorted. The sample
     of the large collections does not follow --seed: every corpus built from these scores (the
-    training corpus, the held-out soundfont set) draws from the same pieces."""
+    training corpus, the held-out soundfont set) draws from the same pieces. With more=True the
+    files the sample left out are added too, those of the training split only, so a later
+    training batch hears new pieces while the test split stays exactly what it was."""
     from music21 import corpus
     by_collection = {}
     for path in corpus.getPaths():
         rel = str(path).split("/corpus/", 1)[1]
         by_collection.setdefault(rel.split("/")[0], []).append(rel)
-    chosen = []
+    chosen, extra = [], []
     rng = random.Random(seed)
     for name, limit in sorted(COLLECTIONS.items()):
         files = sorted(by_collection.get(name, []))
         if len(files) > limit:
-            files = sorted(rng.sample(files, limit))
+            sample = sorted(rng.sample(files, limit))
+            if more and name in MORE_PIECES:
+                taken = set(sample)
+                extra.extend(f for f in files if f not in taken and not is_test_piece(f))
+            files = sample
         chosen.extend(files)
-    return [f for f in chosen if f != EXAMPLE_PIECE]
+    return [f for f in chosen + extra if f != EXAMPLE_PIECE]
 
 
 def parse_piece(rel):
@@ -192,7 +201,7 @@ def piece_seconds(piece, qpm):
 
 
 def plan(pieces, hours, seed, families=FAMILY_SHARES, test_only=False, half_clean=False, max_seconds=40.0,
-         test_seconds=60.0, train_only=False, first_id=1):
+         test_seconds=60.0, train_only=False, first_id=1, transpose=0):
     """Every rendering, with all its random choices, drawn from one seed."""
     rng = random.Random(seed)
     train = [p for p in pieces if not is_test_piece(p["id"])]
@@ -226,6 +235,8 @@ def plan(pieces, hours, seed, families=FAMILY_SHARES, test_only=False, half_clea
             "seed": rng.randrange(1 << 30),
         }
         job.update(augmentation(rng, augment))
+        # Drawn only when asked for, so that batches made without it plan exactly as before.
+        job["transpose"] = rng.randint(-transpose, transpose) if transpose and split == "train" else 0
         jobs.append(job)
         done[family] += length
         return length
@@ -274,7 +285,7 @@ def midi_events(piece, job):
     for index, (part, program) in enumerate(zip(piece["parts"], job["programs"])):
         low, high = RANGES[program]
         pitches = [p for _, _, p in part]
-        shift = 0
+        shift = job.get("transpose", 0)  # semitones (0 but in --transpose batches), then octaves into range
         while min(pitches) + shift < low - 6 and max(pitches) + shift + 12 <= high + 6:
             shift += 12
         while max(pitches) + shift > high + 6 and min(pitches) + shift - 12 >= low - 6:
@@ -284,8 +295,8 @@ def midi_events(piece, job):
         for on, length, pitch in part:
             start = on * spq - job["start"]
             end = start + max(0.03, length * spq * job["articulation"])
-            if start < 0 or start >= job["seconds"]:
-                continue
+            if start < 0 or start >= job["seconds"] or not 21 <= pitch + shift <= 108:
+                continue  # outside the excerpt, or moved off the piano's 88 keys
             velocity = max(20, min(127, job["velocity"][index] + rng.randint(-12, 12)))
             events.append([start, min(end, job["seconds"] + 0.5), channel, pitch + shift, velocity, program])
     # A pitch that starts again on its channel ends the sounding one there (what the synth does).
@@ -443,9 +454,13 @@ def build(args):
     for split in ("train", "test"):
         for kind in ("data", "labels"):
             os.makedirs(os.path.join(args.out, f"{split}_{kind}"), exist_ok=True)
-    pieces = load_pieces(catalogue(), args.cache, args.workers)
+    if (args.more_pieces or args.transpose) and not args.only_train:
+        sys.exit("--more-pieces and --transpose are for training batches: add --only-train (the test split "
+                 "stays the one the first batch wrote)")
+    pieces = load_pieces(catalogue(more=args.more_pieces), args.cache, args.workers)
     jobs = plan(pieces, args.hours, args.seed, test_only=args.only_test, half_clean=args.half_clean,
-                max_seconds=args.max_seconds, train_only=args.only_train, first_id=args.first_id)
+                max_seconds=args.max_seconds, train_only=args.only_train, first_id=args.first_id,
+                transpose=args.transpose)
     by_id = {p["id"]: p for p in pieces}
     manifest = os.path.join(args.out, "manifest.csv")
     # A second batch into the same folder (--first-id) adds its rows to the manifest's.
@@ -457,11 +472,11 @@ def build(args):
     with open(manifest + ".part", "w", newline="") as f:
         fields = ["id", "split", "piece", "family", "instruments", "seconds", "start", "qpm", "tempo_factor",
                   "tuning_cents", "peak_dbfs", "reverb_rt60", "reverb_wet", "noise", "snr_db",
-                  "eq_tilt_db_per_octave", "soundfont", "seed"]
+                  "eq_tilt_db_per_octave", "transpose", "soundfont", "seed"]
         out = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
         out.writeheader()
         for row in earlier:
-            out.writerow({k: row.get(k) for k in fields})
+            out.writerow({k: row.get(k) or ("0" if k == "transpose" else row.get(k)) for k in fields})
         for job in jobs:
             row = {k: job.get(k) for k in fields}
             row.update(piece=job["piece"], instruments=" ".join(NAMES[p] for p in job["programs"]),
@@ -516,6 +531,10 @@ def main():
     parser.add_argument("--only-train", action="store_true", help="render only training recordings (more of them)")
     parser.add_argument("--first-id", type=int, default=1,
                         help="number of the first recording (a second batch of the same corpus starts after the first)")
+    parser.add_argument("--more-pieces", action="store_true",
+                        help="also use the training pieces the sample of the large collections left out")
+    parser.add_argument("--transpose", type=int, default=0,
+                        help="transpose each training rendering by up to this many semitones (labels follow)")
     parser.add_argument("--half-clean", action="store_true",
                         help="test recordings alternate clean and with reverb and noise (the held-out soundfont set)")
     parser.add_argument("--max-seconds", type=float, default=40.0, help="longest training excerpt")
