@@ -451,12 +451,14 @@ def make_recording(args):
 # ---------------------------------------------------------------- main
 
 def build(args):
-    for split in ("train", "test"):
-        for kind in ("data", "labels"):
-            os.makedirs(os.path.join(args.out, f"{split}_{kind}"), exist_ok=True)
+    if not 0 <= args.transpose <= 12:
+        sys.exit(f"--transpose {args.transpose}: give the largest shift in semitones, 0 to 12")
     if (args.more_pieces or args.transpose) and not args.only_train:
         sys.exit("--more-pieces and --transpose are for training batches: add --only-train (the test split "
                  "stays the one the first batch wrote)")
+    for split in ("train", "test"):
+        for kind in ("data", "labels"):
+            os.makedirs(os.path.join(args.out, f"{split}_{kind}"), exist_ok=True)
     pieces = load_pieces(catalogue(more=args.more_pieces), args.cache, args.workers)
     jobs = plan(pieces, args.hours, args.seed, test_only=args.only_test, half_clean=args.half_clean,
                 max_seconds=args.max_seconds, train_only=args.only_train, first_id=args.first_id,
