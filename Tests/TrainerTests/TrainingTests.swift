@@ -133,6 +133,39 @@ import Testing
         #expect(resumed.adam.step == straight.adam.step)
     }
 
+    /// A run started from other weights says so in every file it writes, keeps saying so when it
+    /// is resumed, and a run started from that one names both: weights made in stages never look
+    /// like one run from scratch.
+    @Test func theWeightsARunStartedFromAreRecorded() throws {
+        func metadata(_ run: String, _ file: String) throws -> [String: String] {
+            try SafeTensorsFile.read(Self.corpus.root.appendingPathComponent(run).appendingPathComponent(file).path).metadata
+        }
+        try TrainingRun(options(run: "run-stage1", epochs: 1)).run()
+        #expect(try metadata("run-stage1", "weights.safetensors")["started_from"] == nil)
+        let stage1 = Self.corpus.root.appendingPathComponent("run-stage1/best.safetensors").path
+
+        var second = options(run: "run-stage2", epochs: 2)
+        second.weights = .released(stage1)
+        var stopped = false
+        try TrainingRun(second).run(stop: { stopped }, epochEnd: { _ in stopped = true })
+        let said = try #require(try metadata("run-stage2", "epoch-0001.safetensors")["started_from"])
+        #expect(said.hasPrefix("best.safetensors (epoch 1, epochs 1, "))
+        #expect(said.contains("seed 5"))
+        var resumed = second
+        resumed.weights = .latestCheckpoint
+        try TrainingRun(resumed).run()
+        for file in ["epoch-0002.safetensors", "weights.safetensors", "best.safetensors"] {
+            #expect(try metadata("run-stage2", file)["started_from"] == said)
+        }
+
+        var third = options(run: "run-stage3", epochs: 1)
+        third.weights = .released(Self.corpus.root.appendingPathComponent("run-stage2/weights.safetensors").path)
+        try TrainingRun(third).run()
+        let chain = try #require(try metadata("run-stage3", "weights.safetensors")["started_from"])
+        #expect(chain.hasPrefix("weights.safetensors (epoch 2, epochs 2, "))
+        #expect(chain.hasSuffix(" <- " + said))
+    }
+
     /// Validation membership belongs to each recording: a corpus grown by a second batch keeps
     /// every first-batch recording on the side it was on (nothing trained on is validated on),
     /// the share held out is near the fraction asked, and a tiny corpus still holds out one.
