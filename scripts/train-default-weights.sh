@@ -9,8 +9,9 @@
 # test split of batch A, every window shifted by a random number of frames each epoch (train's
 # default). Its training loss fell to half its validation loss: it was learning the pieces, and
 # the 853 training pieces had each been heard three times. Stage 2: 10 more epochs from stage 1's
-# best weights, with a fourth batch of 8 h added (1038 pieces never heard before, every rendering
-# transposed by up to 5 semitones), at a warm restart of the learning rate.
+# best weights, with a fourth batch of 8 h added (drawn also from 1038 pieces the first three left
+# out, 442 of its 742 pieces new; every rendering transposed by up to 5 semitones), at a warm
+# restart of the learning rate.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:-$here/data}

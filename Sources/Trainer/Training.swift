@@ -228,8 +228,8 @@ public final class TrainingRun {
             .merging(startedFrom.map { ["started_from": $0] } ?? [:]) { $1 }
     }
 
-    /// "best.safetensors (epoch 10, 10 epochs, learning rate 0.0008 cosine, seed 0, validation F1
-    /// 0.9209)", followed by " <- " and that file's own `started_from` when it has one.
+    /// "best.safetensors (epoch 10, epochs 10, learning rate 0.0008, schedule cosine, seed 0,
+    /// validation F1 0.9209)", followed by " <- " and that file's own `started_from` when it has one.
     static func lineage(of path: String, _ metadata: [String: String]) -> String {
         let facts: [(String, String)] = [("epoch", "epoch"), ("epochs", "epochs"), ("learning_rate", "learning rate"),
                                          ("learning_rate_schedule", "schedule"), ("seed", "seed"),
