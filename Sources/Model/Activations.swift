@@ -30,6 +30,11 @@ final class Activations {
     let lnFMean, lnFRstd: UnsafeMutablePointer<Float> // (R)
     let dec1, dec1Gelu: UnsafeMutablePointer<Float>   // (R, D)
     let logits: UnsafeMutablePointer<Float>     // (R, K)
+    // Residual dropout (training only): the masks of the last forward, attention then MLP per
+    // block, and the branch before its mask. `dropping` says whether that forward used them.
+    let dropMasks: [UnsafeMutablePointer<Float>] // 2L of (R, D)
+    let branch: UnsafeMutablePointer<Float>      // (R, D)
+    var dropping = false
 
     // Backward scratch
     let dResidual, dNorm: UnsafeMutablePointer<Float>   // (R, D)
@@ -42,6 +47,7 @@ final class Activations {
     let dPooled: UnsafeMutablePointer<Float>            // (R, C*N)
     let dA2, dA1: UnsafeMutablePointer<Float>           // (C, R, F)
     let dCols: UnsafeMutablePointer<Float>              // (C*k, chunk*F)
+    let dBranch: UnsafeMutablePointer<Float>            // (R, D) dResidual through a dropout mask
 
     private var owned: [UnsafeMutableRawPointer] = []
 
@@ -88,6 +94,8 @@ final class Activations {
         dPooled = trainingOnly(r * c * n)
         dA2 = trainingOnly(c * r * f); dA1 = trainingOnly(c * r * f)
         dCols = trainingOnly(scratch)
+        dropMasks = (0..<(2 * layers)).map { _ in trainingOnly(r * d) }
+        branch = trainingOnly(r * d); dBranch = trainingOnly(r * d)
         self.owned = owned
     }
 

@@ -47,6 +47,16 @@ public final class ParallelNetwork {
         return (0..<count).map { i in (i * batch / count)..<((i + 1) * batch / count) }
     }
 
+    /// Residual dropout for the training forwards that follow (nil: none). Each replica draws its
+    /// own masks, from a seed of its own derived from `dropout.seed`.
+    public func setDropout(_ dropout: ResidualDropout?) {
+        var seeds = SeededGenerator(seed: dropout?.seed ?? 0)
+        for replica in replicas {
+            let seed = seeds.next()
+            replica.dropout = dropout.map { ResidualDropout(rate: $0.rate, seed: seed) }
+        }
+    }
+
     /// Logits (B, T, K) for `input` (B, T, F); valid until the next call.
     public func forward(_ input: UnsafePointer<Float>, batch: Int, frames: Int,
                         training: Bool = false) -> UnsafeBufferPointer<Float> {

@@ -21,6 +21,14 @@ extension TranscriptionNetwork {
         let r = batch * frames, f = cfg.nBins, c = cfg.channels, k = cfg.kernelSize
         let n = cfg.pooledNotes, d = cfg.embedDim, m = cfg.hiddenWidth, a = cfg.attentionWidth
         let rowParts = (0..<parts).map { ($0 * r / parts)..<(($0 + 1) * r / parts) }
+        // Residual dropout: training forwards only, masks drawn here for the whole batch.
+        acts.dropping = false
+        if training, let dropout, dropout.rate > 0 {
+            var generator = SeededGenerator(seed: dropout.seed)
+            for mask in acts.dropMasks { fillDropoutMask(mask, count: r * d, rate: dropout.rate, using: &generator) }
+            acts.dropping = true
+        }
+        let dropping = acts.dropping
         /// Runs body(part) for every part: inline for one, on `count` threads otherwise.
         func each(_ count: Int, _ body: @Sendable (Int) -> Void) {
             if count == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: count, execute: body) }
@@ -67,14 +75,24 @@ extension TranscriptionNetwork {
             let (acts, w, _, _) = context.value
             let blk = w.blocks[block], o = rows.lowerBound
             let input = acts.residual[2 * block], middle = acts.residual[2 * block + 1], output = acts.residual[2 * block + 2]
-            (middle + o * d).update(from: input + o * d, count: rows.count * d)
-            linearAccumulate(middle + o * d, acts.attY[block] + o * a, blk.outWeight, blk.outBias, rows: rows.count, inputs: a, outputs: d)
+            if dropping {
+                linearForward(acts.branch + o * d, acts.attY[block] + o * a, blk.outWeight, blk.outBias, rows: rows.count, inputs: a, outputs: d)
+                addMasked(middle + o * d, input + o * d, acts.branch + o * d, acts.dropMasks[2 * block] + o * d, count: rows.count * d)
+            } else {
+                (middle + o * d).update(from: input + o * d, count: rows.count * d)
+                linearAccumulate(middle + o * d, acts.attY[block] + o * a, blk.outWeight, blk.outBias, rows: rows.count, inputs: a, outputs: d)
+            }
             layerNormForward(acts.ln2[block] + o * d, acts.ln2Mean[block] + o, acts.ln2Rstd[block] + o, middle + o * d,
                              blk.ln2Weight, blk.ln2Bias, rows: rows.count, features: d)
             linearForward(acts.fc1[block] + o * m, acts.ln2[block] + o * d, blk.fc1Weight, blk.fc1Bias, rows: rows.count, inputs: d, outputs: m)
             geluForward(acts.fc1Gelu[block] + o * m, acts.fc1[block] + o * m, count: rows.count * m)
-            (output + o * d).update(from: middle + o * d, count: rows.count * d)
-            linearAccumulate(output + o * d, acts.fc1Gelu[block] + o * m, blk.fc2Weight, blk.fc2Bias, rows: rows.count, inputs: m, outputs: d)
+            if dropping {
+                linearForward(acts.branch + o * d, acts.fc1Gelu[block] + o * m, blk.fc2Weight, blk.fc2Bias, rows: rows.count, inputs: m, outputs: d)
+                addMasked(output + o * d, middle + o * d, acts.branch + o * d, acts.dropMasks[2 * block + 1] + o * d, count: rows.count * d)
+            } else {
+                (output + o * d).update(from: middle + o * d, count: rows.count * d)
+                linearAccumulate(output + o * d, acts.fc1Gelu[block] + o * m, blk.fc2Weight, blk.fc2Bias, rows: rows.count, inputs: m, outputs: d)
+            }
         }
 
         for block in 0..<cfg.nLayers {

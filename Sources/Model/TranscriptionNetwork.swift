@@ -16,6 +16,8 @@ public final class TranscriptionNetwork {
     let weights: NetworkTensors
     private let grads: NetworkTensors
     var activations: Activations?
+    /// Residual dropout for forwards with `training: true` (nil or rate 0: none). Inference never drops.
+    public var dropout: ResidualDropout?
     var positions: [Float] = []
     private var positionFrames = -1
 
@@ -121,9 +123,11 @@ public final class TranscriptionNetwork {
             let blk = w.blocks[l], gb = g.blocks[l]
             let input = acts.residual[2 * l], middle = acts.residual[2 * l + 1]
             // output = middle + fc2(gelu(fc1(ln2(middle))))
+            // (times the block's MLP mask when the forward dropped: the skip path carries dResidual as it is)
+            if acts.dropping { multiplyMask(acts.dBranch, acts.dResidual, acts.dropMasks[2 * l + 1], count: r * d) }
             acts.dHiddenGelu.update(repeating: 0, count: r * m)
-            linearBackward(acts.dHiddenGelu, gb.fc2Weight, gb.fc2Bias, acts.dResidual, acts.fc1Gelu[l], blk.fc2Weight,
-                           rows: r, inputs: m, outputs: d)
+            linearBackward(acts.dHiddenGelu, gb.fc2Weight, gb.fc2Bias, acts.dropping ? acts.dBranch : acts.dResidual,
+                           acts.fc1Gelu[l], blk.fc2Weight, rows: r, inputs: m, outputs: d)
             acts.dHidden.update(repeating: 0, count: r * m)
             geluBackward(acts.dHidden, acts.fc1[l], acts.dHiddenGelu, count: r * m)
             acts.dNorm.update(repeating: 0, count: r * d)
@@ -131,10 +135,11 @@ public final class TranscriptionNetwork {
                            rows: r, inputs: d, outputs: m)
             layerNormBackward(acts.dResidual, gb.ln2Weight, gb.ln2Bias, acts.dNorm, middle, blk.ln2Weight,
                               acts.ln2Mean[l], acts.ln2Rstd[l], rows: r, features: d)
-            // middle = input + out(attention(qkv(ln1(input))))
+            // middle = input + out(attention(qkv(ln1(input)))) (times the attention mask when dropping)
+            if acts.dropping { multiplyMask(acts.dBranch, acts.dResidual, acts.dropMasks[2 * l], count: r * d) }
             acts.dAttY.update(repeating: 0, count: r * a)
-            linearBackward(acts.dAttY, gb.outWeight, gb.outBias, acts.dResidual, acts.attY[l], blk.outWeight,
-                           rows: r, inputs: a, outputs: d)
+            linearBackward(acts.dAttY, gb.outWeight, gb.outBias, acts.dropping ? acts.dBranch : acts.dResidual,
+                           acts.attY[l], blk.outWeight, rows: r, inputs: a, outputs: d)
             acts.dQKV.update(repeating: 0, count: r * 3 * a)
             attentionBackward(acts.dQKV, acts.dScores, acts.dAttY, acts.qkv[l], acts.att[l],
                               batch: batch, frames: frames, heads: cfg.nHeads, headDim: cfg.headDim)

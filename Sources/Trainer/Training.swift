@@ -49,6 +49,8 @@ public struct TrainingOptions: Sendable {
     public var schedule = LearningRateSchedule.constant
     /// Read each training window shifted by a random number of frames every epoch (DataLoader).
     public var randomShifts = true
+    /// Residual dropout rate in training, in [0, 1): 0 (the seed's) drops nothing.
+    public var dropout: Float = 0
 
     public init(data: String, runDirectory: String) {
         self.data = data
@@ -73,6 +75,22 @@ public struct EpochSummary: Codable, Sendable {
     /// Seconds the step waited for the data loader this epoch.
     public var dataWaitSeconds: Double
     public var seconds: Double
+
+    // A run without validation (--validation-fraction 0) has no validation loss or F1: NaN, which
+    // JSON cannot hold as a number, so the checkpoint's history writes it as the string "nan".
+    static let nonFinite = (positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    static var historyEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity, nan: nonFinite.nan)
+        return encoder
+    }
+    static var historyDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity, nan: nonFinite.nan)
+        return decoder
+    }
 }
 
 public struct TrainingError: Error, CustomStringConvertible {
@@ -96,6 +114,10 @@ public final class TrainingRun {
     let config: ModelConfig
 
     public init(_ options: TrainingOptions) throws {
+        guard options.dropout >= 0, options.dropout < 1 else {
+            throw TrainingError(description: "the dropout rate must be at least 0 and below 1, not \(options.dropout) "
+                + "(it is the fraction of each residual branch dropped in training; 0.1 is usual)")
+        }
         self.options = options
         let trainFolder = (options.data as NSString).appendingPathComponent("train")
         let all = try ChunkStore(folder: trainFolder)
@@ -157,7 +179,7 @@ public final class TrainingRun {
             epochsDone = epoch
             startedFrom = file.metadata["started_from"]
             if let json = file.metadata["history"], let data = json.data(using: .utf8) {
-                history = (try? JSONDecoder().decode([EpochSummary].self, from: data)) ?? []
+                history = (try? EpochSummary.historyDecoder.decode([EpochSummary].self, from: data)) ?? []
             }
         }
         network = try ParallelNetwork(network: net, threads: options.threads)
@@ -253,6 +275,9 @@ public final class TrainingRun {
             var lossSum = 0.0, windows = 0, batchIndex = 0
             while let batch = try loader.next() {
                 if stop() { return nil }
+                // Masks from the seed and the step alone, so a resumed run drops what this one would have.
+                network.setDropout(options.dropout > 0
+                    ? ResidualDropout(rate: options.dropout, seed: Self.mix(Self.mix(options.seed) ^ UInt64(adam.step))) : nil)
                 batch.frames.withUnsafeBufferPointer { _ = network.forward($0.baseAddress!, batch: batch.size, frames: t, training: true) }
                 let loss = batch.targets.withUnsafeBufferPointer {
                     network.backward(targets: $0.baseAddress!, batch: batch.size, frames: t)
@@ -320,11 +345,11 @@ public final class TrainingRun {
     /// (weights only, for --weights), each written to a temporary file and renamed; checkpoints
     /// older than the last two are removed.
     func writeCheckpoint(epoch: Int) throws {
-        let historyJSON = String(decoding: try JSONEncoder().encode(history), as: UTF8.self)
+        let historyJSON = String(decoding: try EpochSummary.historyEncoder.encode(history), as: UTF8.self)
         let metadata = weightsMetadata.merging([
             "epoch": "\(epoch)", "adam_step": "\(adam.step)", "seed": "\(options.seed)",
             "learning_rate": "\(options.adam.learningRate)", "learning_rate_schedule": options.schedule.rawValue,
-            "epochs": "\(options.epochs)", "batch_size": "\(options.batchSize)",
+            "epochs": "\(options.epochs)", "batch_size": "\(options.batchSize)", "dropout": "\(options.dropout)",
             "history": historyJSON,
         ]) { $1 }
         var checkpoint = SafeTensorsWriter(metadata: metadata)

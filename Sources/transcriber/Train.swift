@@ -37,6 +37,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo,
           help: "Shift each window by a random number of frames every epoch (windows preprocessed back to back, --n-batches 0).")
     var randomShifts = true
+    @Option(help: "Residual dropout in training: the fraction of each block's attention and MLP output dropped (0: none).")
+    var dropout: Float = 0
 
     func validate() throws {
         if let loadWeights, !["main", "dev"].contains(loadWeights), !FileManager.default.fileExists(atPath: loadWeights) {
@@ -44,6 +46,7 @@ struct TrainCommand: ParsableCommand {
         }
         guard batchSize >= 1, epochs >= 1, threads >= 1 else { throw ValidationError("--batch-size, --epochs and --threads must be at least 1") }
         guard lr > 0 else { throw ValidationError("--lr must be positive") }
+        guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be at least 0 and below 1 (0.1 is usual)") }
         guard LearningRateSchedule(rawValue: lrSchedule) != nil else { throw ValidationError("--lr-schedule is constant or cosine") }
     }
 
@@ -61,6 +64,7 @@ struct TrainCommand: ParsableCommand {
         options.seed = seed
         options.validationFraction = validationFraction
         options.randomShifts = randomShifts
+        options.dropout = dropout
         switch loadWeights {
         case "main":
             let path = defaultWeightsPath()
@@ -84,9 +88,10 @@ struct TrainCommand: ParsableCommand {
                               p.batch, p.batches, p.loss, p.windowsPerSecond, formatDuration(p.secondsLeft)))
         }, epochEnd: { e in
             bar.finish()
-            printError(String(format: "epoch %d: train loss %.4f, validation loss %.4f, validation frame F1 %.3f, "
-                              + "%.0f windows/s, waited %.1f s for data, %@", e.epoch, e.trainLoss, e.validationLoss,
-                              e.validationF1, e.windowsPerSecond, e.dataWaitSeconds, formatDuration(e.seconds)))
+            let validation = e.validationLoss.isNaN ? "no validation recordings"
+                : String(format: "validation loss %.4f, validation frame F1 %.3f", e.validationLoss, e.validationF1)
+            printError(String(format: "epoch %d: train loss %.4f, %@, %.0f windows/s, waited %.1f s for data, %@", e.epoch,
+                              e.trainLoss, validation, e.windowsPerSecond, e.dataWaitSeconds, formatDuration(e.seconds)))
         })
         if Interrupt.isRequested {
             throw UserError("interrupted: the epochs finished are checkpointed in \(runDir); resume with --load-weights dev")

@@ -191,16 +191,19 @@ func probe(_ out: UnsafePointer<Float>, _ r: Tensor) -> Double {
         }
     }
 
-    /// The whole network on a tiny configuration: every parameter tensor, a few elements each.
-    @Test func wholeNetwork() throws {
+    /// The whole network on a tiny configuration: every parameter tensor, a few elements each;
+    /// with residual dropout too (the same masks in every forward, as the seed is fixed).
+    @Test(arguments: [Float(0), 0.3])
+    func wholeNetwork(dropout: Float) throws {
         let config = ModelConfig(c: 1, embedDim: 8, nLayers: 2, nHeads: 2, headDim: 4, nNotes: 5, binsPerNote: 2, nBins: 12)
         let net = try TranscriptionNetwork(config: config, seed: 11)
+        net.dropout = dropout > 0 ? ResidualDropout(rate: dropout, seed: 21) : nil
         var g = SplitMix64(seed: 8)
         let (batch, frames) = (2, 3)
         let x = (0..<(batch * frames * config.nBins)).map { _ in Float.random(in: -1...1, using: &g) }
         let y = (0..<(batch * frames * config.nNotes)).map { _ in Float(Int.random(in: 0...1, using: &g)) }
         func loss() -> Double {
-            let logits = x.withUnsafeBufferPointer { net.forward($0.baseAddress!, batch: batch, frames: frames) }
+            let logits = x.withUnsafeBufferPointer { net.forward($0.baseAddress!, batch: batch, frames: frames, training: dropout > 0) }
             // The mean BCE, in Double (the network's own loss is rounded to Float).
             var total = 0.0
             for (z, t) in zip(logits, y) {

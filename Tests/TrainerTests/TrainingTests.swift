@@ -110,15 +110,18 @@ import Testing
     }
 
     /// A run stopped after its first epoch (as Ctrl-C does) and resumed ends with exactly the
-    /// weights of a run that never stopped, with the learning rate moving over the whole run too.
-    @Test(arguments: LearningRateSchedule.allCases)
-    func resumingGivesTheSameWeights(schedule: LearningRateSchedule) throws {
-        var straightOptions = options(run: "run-straight-\(schedule)", epochs: 2)
+    /// weights of a run that never stopped, with the learning rate moving over the whole run too,
+    /// and with dropout drawing the same masks after the restart.
+    @Test(arguments: [(LearningRateSchedule.constant, Float(0)), (.cosine, 0), (.cosine, 0.2)])
+    func resumingGivesTheSameWeights(schedule: LearningRateSchedule, dropout: Float) throws {
+        var straightOptions = options(run: "run-straight-\(schedule)-\(dropout)", epochs: 2)
         straightOptions.schedule = schedule
+        straightOptions.dropout = dropout
         let straight = try TrainingRun(straightOptions)
         try straight.run()
-        var firstOptions = options(run: "run-resumed-\(schedule)", epochs: 2)
+        var firstOptions = options(run: "run-resumed-\(schedule)-\(dropout)", epochs: 2)
         firstOptions.schedule = schedule
+        firstOptions.dropout = dropout
         let first = try TrainingRun(firstOptions)
         var stopped = false
         try first.run(stop: { stopped }, epochEnd: { _ in stopped = true })
@@ -131,6 +134,34 @@ import Testing
         #expect(Array(resumed.network.parameters.values) == Array(straight.network.parameters.values))
         #expect(Array(resumed.adam.m.values) == Array(straight.adam.m.values))
         #expect(resumed.adam.step == straight.adam.step)
+        let written = try SafeTensorsFile.read(Self.corpus.root.appendingPathComponent("run-resumed-\(schedule)-\(dropout)/weights.safetensors").path)
+        #expect(written.metadata["dropout"] == "\(dropout)")
+    }
+
+    /// Dropout is applied in training (the same run without it ends elsewhere) and a rate that is
+    /// not a fraction below 1 is refused before anything is read. Both runs have no validation
+    /// split (--validation-fraction 0), which once failed to write its first checkpoint.
+    @Test func dropoutChangesTrainingAndBadRatesAreRefused() throws {
+        var plain = options(run: "run-no-dropout", epochs: 1)
+        plain.validationFraction = 0
+        var dropped = plain
+        dropped.runDirectory = Self.corpus.root.appendingPathComponent("run-dropout").path
+        dropped.dropout = 0.3
+        let a = try TrainingRun(plain), b = try TrainingRun(dropped)
+        try a.run()
+        try b.run()
+        #expect(Array(a.network.parameters.values) != Array(b.network.parameters.values))
+        // With no validation recordings the history's validation numbers are NaN; the checkpoint
+        // still writes them, and a resumed run reads them back.
+        var resumed = plain
+        resumed.weights = .latestCheckpoint
+        let c = try TrainingRun(resumed)
+        #expect(c.epochsDone == 1 && c.history.count == 1 && c.history[0].validationLoss.isNaN)
+        for rate: Float in [-0.1, 1, .nan] {
+            var bad = plain
+            bad.dropout = rate
+            #expect(throws: TrainingError.self) { try TrainingRun(bad) }
+        }
     }
 
     /// A run started from other weights says so in every file it writes, keeps saying so when it

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# What the corpus builder needs: FluidSynth, two General MIDI soundfonts (FluidR3 to train on,
-# TimGM6mb for the held-out soundfont set) and the pinned Python packages. Idempotent.
+# What the corpus builder needs: FluidSynth, three General MIDI soundfonts (FluidR3 and MuseScore
+# General to train on, TimGM6mb for the held-out soundfont set) and the pinned Python packages.
+# Idempotent.
 set -euo pipefail
-packages=(fluidsynth fluid-soundfont-gm timgm6mb-soundfont)
+packages=(fluidsynth fluid-soundfont-gm musescore-general-soundfont-lossless timgm6mb-soundfont)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
