@@ -26,6 +26,8 @@ corpus: corpus-deps
 	python3 scripts/corpus/build_corpus.py --out data/fluidr3 --only-train --first-id 20001 --hours 6 --seed 3
 	python3 scripts/corpus/build_corpus.py --out data/fluidr3 --only-train --first-id 30001 --hours 8 --seed 4 \
 	  --more-pieces --transpose 5
+	python3 scripts/corpus/build_corpus.py --out data/fluidr3 --only-train --first-id 40001 --hours 6 --seed 5 \
+	  --more-pieces --transpose 5 --soundfont /usr/share/sounds/sf2/MuseScore_General_Full.sf2
 	python3 scripts/corpus/build_corpus.py --out data/unseen-soundfont --only-test --half-clean --seed 1 \
 	  --soundfont /usr/share/sounds/sf2/TimGM6mb.sf2
 

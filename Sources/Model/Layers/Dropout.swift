@@ -20,13 +20,13 @@ public struct ResidualDropout: Sendable, Equatable {
 /// mask[i] = 0 with probability `rate`, else 1/(1-rate); draws from `generator`.
 func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, rate: Float,
                      using generator: inout SeededGenerator) {
-    // Compare 24 random bits with rate * 2^24: one draw per element, exact for any Float rate.
+    // Each element compares 24 random bits with rate * 2^24 (the rate to within 2^-24); the two
+    // halves of one 64-bit draw serve two elements.
     let threshold = UInt64((Double(rate) * 16_777_216).rounded())
     let kept = 1 / (1 - rate)
     var i = 0
     while i < count {
         var bits = generator.next()
-        // Two 24-bit draws per 64-bit word.
         for _ in 0..<2 where i < count {
             mask[i] = (bits & 0xFF_FFFF) < threshold ? 0 : kept
             bits >>= 32
