@@ -34,6 +34,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Cores to use (the batch is split between them).") var threads: Int = 1
     @Option(help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
     @Option(help: "Fraction of training recordings held out for validation.") var validationFraction: Double = 0.1
+    @Option(help: "Seed of the validation draw (keep it across the stages of one model).") var validationSeed: UInt64 = 0
     @Flag(inversion: .prefixedNo,
           help: "Shift each window by a random number of frames every epoch (windows preprocessed back to back, --n-batches 0).")
     var randomShifts = true
@@ -63,6 +64,7 @@ struct TrainCommand: ParsableCommand {
         options.threads = threads
         options.seed = seed
         options.validationFraction = validationFraction
+        options.validationSeed = validationSeed
         options.randomShifts = randomShifts
         options.dropout = dropout
         switch loadWeights {

@@ -211,6 +211,20 @@ import Testing
             #expect(share > 0.07 && share < 0.13, "held out \(held.count) of \(ids.count)")
         }
         #expect(TrainingRun.heldOut(first, fraction: 0.1, seed: 1) != before)
+    }
+
+    /// A later stage shuffles with another seed and validates on the same recordings: the draw
+    /// follows the validation seed, not the training seed.
+    @Test func anotherTrainingSeedKeepsTheValidationRecordings() throws {
+        var first = options(run: "run-seed-a", epochs: 1), second = options(run: "run-seed-b", epochs: 1)
+        first.seed = 1
+        second.seed = 2
+        let a = try TrainingRun(first), b = try TrainingRun(second)
+        let held = try #require(a.validation?.ids)
+        #expect(b.validation?.ids == held)
+        var other = second
+        other.validationSeed = 3
+        #expect(try TrainingRun(other).validation?.ids != held)
         #expect(TrainingRun.heldOut(["a", "b"], fraction: 0.1, seed: 0).count == 1)
         #expect(TrainingRun.heldOut(["a", "b"], fraction: 0.99, seed: 0).count == 1)
         #expect(TrainingRun.heldOut(["a"], fraction: 0.5, seed: 0).isEmpty)
