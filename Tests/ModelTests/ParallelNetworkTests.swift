@@ -29,6 +29,28 @@ import Testing
         }
     }
 
+    /// Dropout reaches every replica, each with masks of its own: two identical windows, one per
+    /// core, come out different in training, and alike again once dropout is off.
+    @Test func dropoutReachesEveryReplicaWithItsOwnMasks() throws {
+        let parallel = try ParallelNetwork(network: try TranscriptionNetwork(config: smallConfig, seed: 21), threads: 2)
+        let frames = 4, perWindow = frames * smallConfig.nNotes
+        var g = SplitMix64(seed: 5)
+        let window = (0..<(frames * smallConfig.nBins)).map { _ in Float.random(in: -1...1, using: &g) }
+        let x = window + window
+        func logits() -> [Float] {
+            x.withUnsafeBufferPointer { Array(parallel.forward($0.baseAddress!, batch: 2, frames: frames, training: true)) }
+        }
+        let plain = logits()
+        #expect(Array(plain[..<perWindow]) == Array(plain[perWindow...]))
+        parallel.setDropout(ResidualDropout(rate: 0.3, seed: 1))
+        let dropped = logits()
+        #expect(Array(dropped[..<perWindow]) != Array(dropped[perWindow...]))
+        #expect(Array(dropped[..<perWindow]) != Array(plain[..<perWindow]))
+        #expect(logits() == dropped)
+        parallel.setDropout(nil)
+        #expect(logits() == plain)
+    }
+
     /// One window split between threads by frames and heads gives the one-thread logits.
     @Test(arguments: [2, 3])
     func splitWindowAgreesWithOneThread(parts: Int) throws {
