@@ -50,11 +50,12 @@ public final class ParallelNetwork {
     /// Residual dropout for the training forwards that follow (nil: none). Each replica draws its
     /// own masks, from a seed of its own derived from `dropout.seed`.
     public func setDropout(_ dropout: ResidualDropout?) {
-        var seeds = SeededGenerator(seed: dropout?.seed ?? 0)
-        for replica in replicas {
-            let seed = seeds.next()
-            replica.dropout = dropout.map { ResidualDropout(rate: $0.rate, seed: seed) }
+        guard let dropout else {
+            for replica in replicas { replica.dropout = nil }
+            return
         }
+        var seeds = SeededGenerator(seed: dropout.seed)
+        for replica in replicas { replica.dropout = ResidualDropout(rate: dropout.rate, seed: seeds.next()) }
     }
 
     /// Logits (B, T, K) for `input` (B, T, F); valid until the next call.

@@ -282,8 +282,9 @@ public final class TrainingRun {
             while let batch = try loader.next() {
                 if stop() { return nil }
                 // Masks from the seed and the step alone, so a resumed run drops what this one would have.
-                network.setDropout(options.dropout > 0
-                    ? ResidualDropout(rate: options.dropout, seed: Self.mix(Self.mix(options.seed) ^ UInt64(adam.step))) : nil)
+                if options.dropout > 0 {
+                    network.setDropout(ResidualDropout(rate: options.dropout, seed: Self.mix(Self.mix(options.seed) ^ UInt64(adam.step))))
+                }
                 batch.frames.withUnsafeBufferPointer { _ = network.forward($0.baseAddress!, batch: batch.size, frames: t, training: true) }
                 let loss = batch.targets.withUnsafeBufferPointer {
                     network.backward(targets: $0.baseAddress!, batch: batch.size, frames: t)
