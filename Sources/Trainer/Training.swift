@@ -43,11 +43,14 @@ public struct TrainingOptions: Sendable {
     public var threads = 1
     public var seed: UInt64 = 0
     public var weights = WeightsSource.fresh
-    /// Fraction of the training recordings held out for the validation pass (by recording).
-    public var validationFraction = 0.1
+    /// Fraction of the training recordings held out for the validation pass (by recording). nil:
+    /// the checkpoint's when resuming (`.latestCheckpoint`), otherwise `defaultValidationFraction`.
+    public var validationFraction: Double?
     /// Seed of the validation draw, apart from `seed`: the stages of one model keep one
-    /// validation set though each stage shuffles with a seed of its own.
-    public var validationSeed: UInt64 = 0
+    /// validation set though each stage shuffles with a seed of its own. nil: the checkpoint's
+    /// when resuming, otherwise 0.
+    public var validationSeed: UInt64?
+    public static let defaultValidationFraction = 0.1
     public var prefetch = 4
     public var schedule = LearningRateSchedule.constant
     /// Read each training window shifted by a random number of frames every epoch (DataLoader).
@@ -114,6 +117,10 @@ public final class TrainingRun {
     /// what its own metadata says of it, then where that one started, so that a file made in
     /// stages says so (`transcriber info`) rather than looking like one run from scratch.
     public private(set) var startedFrom: String?
+    /// The validation draw this run uses: the options', or when they leave it open, the resumed
+    /// checkpoint's (or the defaults).
+    public let validationFraction: Double
+    public let validationSeed: UInt64
     let config: ModelConfig
 
     public init(_ options: TrainingOptions) throws {
@@ -122,9 +129,23 @@ public final class TrainingRun {
                 + "(it is the fraction of each residual branch dropped in training; 0.1 is usual)")
         }
         self.options = options
+        // A resumed run reads its checkpoint first: the recordings it validates on are the ones
+        // the checkpoint's run drew, or resuming would validate on recordings it trained on.
+        var resumed: (path: String, epoch: Int, file: SafeTensorsFile)?
+        if case .latestCheckpoint = options.weights {
+            guard let (path, epoch) = Self.latestCheckpoint(in: options.runDirectory) else {
+                throw TrainingError(description: "--load-weights dev: no checkpoint in '\(options.runDirectory)' to resume; "
+                    + "start without --load-weights or name the run folder of an earlier run")
+            }
+            do { resumed = (path, epoch, try SafeTensorsFile.read(path)) } catch {
+                throw TrainingError(description: "cannot resume from the checkpoint '\(path)': \(error). Remove it to resume "
+                    + "from the one before (two are kept), or start again without --load-weights")
+            }
+        }
+        (validationFraction, validationSeed) = try Self.validationDraw(options, resuming: resumed.map { ($0.path, $0.file.metadata) })
         let trainFolder = (options.data as NSString).appendingPathComponent("train")
         let all = try ChunkStore(folder: trainFolder)
-        let validationIds = Self.heldOut(all.ids, fraction: options.validationFraction, seed: options.validationSeed)
+        let validationIds = Self.heldOut(all.ids, fraction: validationFraction, seed: validationSeed)
         train = validationIds.isEmpty ? all : try ChunkStore(folder: trainFolder, ids: Set(all.ids).subtracting(validationIds))
         validation = validationIds.isEmpty ? nil : try ChunkStore(folder: trainFolder, ids: validationIds)
         let testFolder = (options.data as NSString).appendingPathComponent("test")
@@ -160,15 +181,7 @@ public final class TrainingRun {
             net = loaded
             startedFrom = Self.lineage(of: path, metadata)
         case .latestCheckpoint:
-            guard let (path, epoch) = Self.latestCheckpoint(in: options.runDirectory) else {
-                throw TrainingError(description: "--load-weights dev: no checkpoint in '\(options.runDirectory)' to resume; "
-                    + "start without --load-weights or name the run folder of an earlier run")
-            }
-            let file: SafeTensorsFile
-            do { file = try SafeTensorsFile.read(path) } catch {
-                throw TrainingError(description: "cannot resume from the checkpoint '\(path)': \(error). Remove it to resume "
-                    + "from the one before (two are kept), or start again without --load-weights")
-            }
+            guard let (path, epoch, file) = resumed else { preconditionFailure("the checkpoint is read above") }
             let saved = try ModelConfig(metadata: file.metadata)
             guard saved == config else {
                 throw TrainingError(description: "the checkpoint '\(path)' was trained with other settings (\(saved)); "
@@ -186,6 +199,30 @@ public final class TrainingRun {
             }
         }
         network = try ParallelNetwork(network: net, threads: options.threads)
+    }
+
+    /// The validation fraction and seed: those given, else a resumed checkpoint's, else the
+    /// defaults. A checkpoint written before `validation_seed` was recorded drew with its training
+    /// `seed`. Resuming with a fraction or seed other than the checkpoint's is refused: it would
+    /// move recordings the run trained on into validation.
+    static func validationDraw(_ options: TrainingOptions, resuming checkpoint: (path: String, metadata: [String: String])?)
+        throws -> (fraction: Double, seed: UInt64) {
+        guard let (path, metadata) = checkpoint else {
+            return (options.validationFraction ?? TrainingOptions.defaultValidationFraction, options.validationSeed ?? 0)
+        }
+        let savedFraction = metadata["validation_fraction"].flatMap(Double.init) ?? TrainingOptions.defaultValidationFraction
+        let savedSeed = (metadata["validation_seed"] ?? metadata["seed"]).flatMap { UInt64($0) } ?? 0
+        if let asked = options.validationFraction, asked != savedFraction {
+            throw TrainingError(description: "the run in '\(path)' validates on a fraction \(savedFraction) of its recordings; "
+                + "resuming with --validation-fraction \(asked) would validate on others (some it trained on). "
+                + "Leave --validation-fraction out to keep \(savedFraction), or start a new run folder")
+        }
+        if let asked = options.validationSeed, asked != savedSeed {
+            throw TrainingError(description: "the run in '\(path)' drew its validation recordings with --validation-seed "
+                + "\(savedSeed); resuming with \(asked) would validate on others (some it trained on). "
+                + "Leave --validation-seed out to keep \(savedSeed), or start a new run folder")
+        }
+        return (savedFraction, savedSeed)
     }
 
     /// The recordings held out for validation: those whose (seed, id) draw falls below `fraction`.
@@ -357,7 +394,7 @@ public final class TrainingRun {
             "epoch": "\(epoch)", "adam_step": "\(adam.step)", "seed": "\(options.seed)",
             "learning_rate": "\(options.adam.learningRate)", "learning_rate_schedule": options.schedule.rawValue,
             "epochs": "\(options.epochs)", "batch_size": "\(options.batchSize)", "dropout": "\(options.dropout)",
-            "validation_fraction": "\(options.validationFraction)", "validation_seed": "\(options.validationSeed)",
+            "validation_fraction": "\(validationFraction)", "validation_seed": "\(validationSeed)",
             "history": historyJSON,
         ]) { $1 }
         var checkpoint = SafeTensorsWriter(metadata: metadata)

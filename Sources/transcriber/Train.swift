@@ -33,8 +33,10 @@ struct TrainCommand: ParsableCommand {
     var loadWeights: String?
     @Option(help: "Cores to use (the batch is split between them).") var threads: Int = 1
     @Option(help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
-    @Option(help: "Fraction of training recordings held out for validation.") var validationFraction: Double = 0.1
-    @Option(help: "Seed of the validation draw (keep it across the stages of one model).") var validationSeed: UInt64 = 0
+    @Option(help: "Fraction of training recordings held out for validation (default 0.1; a resumed run keeps its own).")
+    var validationFraction: Double?
+    @Option(help: "Seed of the validation draw, kept across the stages of one model (default 0; a resumed run keeps its own).")
+    var validationSeed: UInt64?
     @Flag(inversion: .prefixedNo,
           help: "Shift each window by a random number of frames every epoch (windows preprocessed back to back, --n-batches 0).")
     var randomShifts = true
@@ -47,6 +49,9 @@ struct TrainCommand: ParsableCommand {
         }
         guard batchSize >= 1, epochs >= 1, threads >= 1 else { throw ValidationError("--batch-size, --epochs and --threads must be at least 1") }
         guard lr > 0 else { throw ValidationError("--lr must be positive") }
+        if let validationFraction, !(validationFraction >= 0 && validationFraction < 1) {
+            throw ValidationError("--validation-fraction is at least 0 and below 1 (0.1 holds out a tenth of the recordings)")
+        }
         guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be at least 0 and below 1 (0.1 is usual)") }
         guard LearningRateSchedule(rawValue: lrSchedule) != nil else { throw ValidationError("--lr-schedule is constant or cosine") }
     }
@@ -81,7 +86,8 @@ struct TrainCommand: ParsableCommand {
         }
         let run = try TrainingRun(options)
         printError("training \(run.network.config.parameterCount.formatted()) parameters on \(run.train.count) windows "
-            + "(\(run.train.ids.count) recordings), validating on \(run.validation?.count ?? 0), "
+            + "(\(run.train.ids.count) recordings), validating on \(run.validation?.count ?? 0) "
+            + "(validation seed \(run.validationSeed)), "
             + "\(threads) thread(s)" + (run.epochsDone > 0 ? ", resuming after epoch \(run.epochsDone)" : ""))
         let bar = ProgressBar()
         let test = try run.run(stop: { Interrupt.isRequested }, progress: { p in

@@ -230,6 +230,42 @@ import Testing
         #expect(TrainingRun.heldOut(["a"], fraction: 0.5, seed: 0).isEmpty)
     }
 
+    /// A resumed run validates on the recordings its checkpoint's run drew: left open, the
+    /// validation seed and fraction are the checkpoint's; given otherwise, the resume is refused
+    /// with the checkpoint's values; a checkpoint from before `validation_seed` drew with `seed`.
+    @Test func aResumedRunKeepsItsValidationRecordings() throws {
+        var first = options(run: "run-resume-validation", epochs: 1)
+        first.validationSeed = 3
+        let started = try TrainingRun(first)
+        try started.run()
+        let held = try #require(started.validation?.ids)
+
+        var resume = options(run: "run-resume-validation", epochs: 2)
+        resume.weights = .latestCheckpoint
+        resume.validationFraction = nil
+        let resumed = try TrainingRun(resume)
+        #expect(resumed.validationSeed == 3 && resumed.validationFraction == 0.2)
+        #expect(resumed.validation?.ids == held)
+        // Without the checkpoint, leaving it open would draw with seed 0: another set.
+        #expect(TrainingRun.heldOut(started.train.ids + held, fraction: 0.2, seed: 0) != Set(held))
+
+        for (seed, fraction, named) in [(UInt64(0), 0.2, "--validation-seed 3"), (3, 0.3, "fraction 0.2")] {
+            var other = resume
+            other.validationSeed = seed
+            other.validationFraction = fraction
+            #expect {
+                try TrainingRun(other)
+            } throws: { error in
+                "\(error)".contains(named) && "\(error)".contains("run-resume-validation")
+            }
+        }
+
+        let old = try TrainingRun.validationDraw(resume, resuming: ("old.safetensors", ["seed": "7", "validation_fraction": "0.1"]))
+        #expect(old.seed == 7 && old.fraction == 0.1)
+        let fresh = try TrainingRun.validationDraw(TrainingOptions(data: "d", runDirectory: "r"), resuming: nil)
+        #expect(fresh.seed == 0 && fresh.fraction == TrainingOptions.defaultValidationFraction)
+    }
+
     @Test func cosineScheduleWarmsUpThenDecaysToATwentieth() {
         let s = LearningRateSchedule.cosine
         #expect(s.factor(at: 0) < 0.02 && abs(s.factor(at: 0.02) - 1) < 0.01)
