@@ -28,6 +28,8 @@ corpus: corpus-deps
 	  --more-pieces --transpose 5
 	python3 scripts/corpus/build_corpus.py --out data/fluidr3 --only-train --first-id 40001 --hours 6 --seed 5 \
 	  --more-pieces --transpose 5 --soundfont /usr/share/sounds/sf2/MuseScore_General_Full.sf2
+	python3 scripts/corpus/build_corpus.py --out data/fluidr3 --only-train --first-id 50001 --hours 5 --seed 6 \
+	  --more-pieces --transpose 5 --soundfont /usr/share/sounds/sf2/sf_GMbank.sf2
 	python3 scripts/corpus/build_corpus.py --out data/unseen-soundfont --only-test --half-clean --seed 1 \
 	  --soundfont /usr/share/sounds/sf2/TimGM6mb.sf2
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# What the corpus builder needs: FluidSynth, three General MIDI soundfonts (FluidR3 and MuseScore
-# General to train on, TimGM6mb for the held-out soundfont set) and the pinned Python packages.
+# What the corpus builder needs: FluidSynth, four General MIDI soundfonts (FluidR3, MuseScore General
+# and Csound's GM bank to train on, TimGM6mb for the held-out soundfont set) and the pinned Python
+# packages.
 # Idempotent.
 set -euo pipefail
-packages=(fluidsynth fluid-soundfont-gm musescore-general-soundfont-lossless timgm6mb-soundfont)
+packages=(fluidsynth fluid-soundfont-gm musescore-general-soundfont-lossless csound-soundfont timgm6mb-soundfont)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
