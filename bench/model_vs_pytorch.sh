@@ -6,12 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-1}
 runs=${2:-7}
-venv=${TORCH_VENV:-bench/.venv}
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, safetensors" 2>/dev/null; then
-  echo "Installing PyTorch into $venv (first use only)..." >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check torch safetensors numpy
-fi
+. bench/torch-venv.sh
 swift build -c release >/dev/null
 mkdir -p bench/results
 golden=../shared/golden/reference-default.safetensors

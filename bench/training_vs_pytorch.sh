@@ -13,12 +13,7 @@ epochs=${2:-4}
 lr=${3:-8e-4}
 last=${4:-}
 [ -d "$windows/train" ] && [ -d "$windows/test" ] || { echo "$windows has no train/ and test/: run transcriber preprocess" >&2; exit 1; }
-venv=${TORCH_VENV:-bench/.venv}
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, safetensors" 2>/dev/null; then
-  echo "Installing PyTorch into $venv (first use only)..." >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check torch safetensors numpy
-fi
+. bench/torch-venv.sh
 swift build -c release >/dev/null
 out=bench/results/training
 rm -rf "$out"
