@@ -27,23 +27,25 @@ public enum LiveBenchmarks {
         defer { unlink(wav) }
         try AudioFile.write(AudioBuffer(samples: signal, sampleRate: 22050, channels: 1), to: wav, format: .wavPCM16)
 
-        // file: decode + CQT + network every 43 frames + decoder, the whole path.
-        for (stride, lookahead) in [(22, 21), (6, 4)] {
-            let engine = try TranscriptionEngine(network: network, metadata: metadata,
-                                                 settings: EngineSettings(stride: stride, lookahead: lookahead))
+        // file: decode + CQT + network every `stride` frames + decoder, the whole path; with file's
+        // defaults (the mean of the windows over each frame) and with live's.
+        for settings in [EngineSettings.file, EngineSettings.live] {
+            let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: settings)
             let start = Date()
             let (samples, _) = try AudioLoading.mono(wav, sampleRate: 22050)
             try samples.withUnsafeBufferPointer { try engine.push($0) }
             try engine.finish()
             let seconds = Date().timeIntervalSince(start)
-            rows.append(BenchmarkRow(name: stride == 22 ? "file" : "file.live-settings", value: 60 / seconds, unit: "x real time",
-                                     threads: threads, input: "60 s recording (WAV), default-size model, --stride \(stride) --lookahead \(lookahead)",
+            let decoding = settings.lookahead.map { "--lookahead \($0)" } ?? "the mean of the windows over each frame"
+            rows.append(BenchmarkRow(name: settings.lookahead == nil ? "file" : "file.live-settings", value: 60 / seconds,
+                                     unit: "x real time", threads: threads,
+                                     input: "60 s recording (WAV), default-size model, --stride \(settings.stride), \(decoding)",
                                      runs: 1))
         }
 
         // live.cpu: replay at 1x, the whole process's CPU time over the wall time.
         do {
-            let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: 6, lookahead: 4))
+            let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: .live)
             let source = MemorySource(samples: Array(signal.prefix(22050 * 10)), sampleRate: 22050, speed: 1)
             let before = cpuSeconds(), start = Date()
             _ = try LiveSession(engine: engine, source: source).run(stop: { false })
@@ -62,7 +64,7 @@ public enum LiveBenchmarks {
                 let onsets = (0..<8).map { 0.5 + Double($0) * 1.0 }
                 let samples = render(pitch: pitch, onsets: onsets, seconds: 9)
                 let engine = try TranscriptionEngine(network: trained, metadata: modelMetadata,
-                                                     settings: EngineSettings(stride: 6, lookahead: 4))
+                                                     settings: .live)
                 let view = TerminalView(write: { _ in })
                 engine.add(view)
                 let session = LiveSession(engine: engine, source: MemorySource(samples: samples, sampleRate: 22050, speed: 1))

@@ -1,7 +1,8 @@
 // WindowedPrediction: per-frame note probabilities for a whole recording, from 1-second windows
-// slid over its CQT frames, batched through the network. Two ways to combine the windows: the
-// mean of every window over a frame (`predict`), or the live engine's rule, each frame from the
-// first window that holds `lookahead` frames after it (what `file` prints; `evaluate`).
+// slid over its CQT frames, batched through the network. Three ways to combine the windows: the
+// mean of every window over a frame (`predict`), and the engine's two rules over its windows -
+// each frame from the first window that holds `lookahead` frames after it (live, replay), or the
+// mean of every window over it (`file` by default) - so that `evaluate` scores what they print.
 
 public enum WindowedPrediction {
     /// Start frames of the windows covering `frames` frames: 0, stride, 2 stride, ... and a last
@@ -79,13 +80,8 @@ public enum WindowedPrediction {
     public static func lookaheadProbabilities(network: ParallelNetwork, features: [Float], frames: Int, window: Int,
                                               stride: Int, lookahead: Int, padding: Float,
                                               batchSize: Int = 16) throws(ModelError) -> [Float] {
-        let bins = network.config.nBins, notes = network.config.nNotes
-        guard features.count == frames * bins else {
-            throw .inputShape("\(features.count) values are not \(frames) frames of \(bins) bins")
-        }
-        guard window > 0, stride > 0, lookahead >= 0, stride + lookahead <= window else {
-            throw .inputShape("the stride (\(stride)) and look-ahead (\(lookahead)) must be positive and fit a window (\(window))")
-        }
+        try checkStreamed(network: network, features: features, frames: frames, window: window, stride: stride, lookahead: lookahead)
+        let notes = network.config.nNotes
         // (end, first frame, frames) of every window that decodes something, in order.
         var plan: [(end: Int, first: Int, count: Int)] = []
         var decoded = 0
@@ -95,14 +91,73 @@ public enum WindowedPrediction {
         }
         if decoded < frames { plan.append((frames, decoded, frames - decoded)) }
         var result = [Float](repeating: 0, count: frames * notes)
+        runStreamedWindows(network: network, features: features, window: window, ends: plan.map(\.end), padding: padding,
+                           batchSize: batchSize) { index, probabilities in
+            let item = plan[index]
+            for frame in item.first..<(item.first + item.count) {
+                let row = (frame - (item.end - window)) * notes
+                result.replaceSubrange((frame * notes)..<((frame + 1) * notes), with: probabilities[row..<(row + notes)])
+            }
+        }
+        return result
+    }
+
+    /// Probabilities [frames, K] as the engine decodes them with no look-ahead given (`file`'s
+    /// default): the same windows as `lookaheadProbabilities` (ending after frame stride - 1,
+    /// 2 stride - 1, ..., and one more ending at the last frame when the stride leaves frames
+    /// after the last), and each frame the mean of every window that covers it, summed in order.
+    /// The engine decodes a frame as soon as no window of the stride's will cover it, before it
+    /// knows that the input ends, so that last extra window adds only to frames not yet decoded.
+    public static func streamedMeanProbabilities(network: ParallelNetwork, features: [Float], frames: Int, window: Int,
+                                                 stride: Int, padding: Float, batchSize: Int = 16) throws(ModelError) -> [Float] {
+        try checkStreamed(network: network, features: features, frames: frames, window: window, stride: stride, lookahead: 0)
+        let notes = network.config.nNotes
+        var ends = Array(Swift.stride(from: stride, through: frames, by: stride))
+        // Frames from here on are not yet decoded when the extra last window runs.
+        let undecoded = max(0, (ends.last ?? 0) + stride - window)
+        if ends.last != frames && frames > 0 { ends.append(frames) }
+        var sums = [Float](repeating: 0, count: frames * notes)
+        var counts = [Float](repeating: 0, count: frames)
+        runStreamedWindows(network: network, features: features, window: window, ends: ends, padding: padding,
+                           batchSize: batchSize) { index, probabilities in
+            let end = ends[index], extra = end % stride != 0
+            for frame in max(extra ? undecoded : 0, end - window)..<end {
+                let row = (frame - (end - window)) * notes
+                counts[frame] += 1
+                for k in 0..<notes { sums[frame * notes + k] += probabilities[row + k] }
+            }
+        }
+        for frame in 0..<frames {
+            for k in 0..<notes { sums[frame * notes + k] /= counts[frame] }
+        }
+        return sums
+    }
+
+    private static func checkStreamed(network: ParallelNetwork, features: [Float], frames: Int, window: Int,
+                                      stride: Int, lookahead: Int) throws(ModelError) {
+        let bins = network.config.nBins
+        guard features.count == frames * bins else {
+            throw .inputShape("\(features.count) values are not \(frames) frames of \(bins) bins")
+        }
+        guard window > 0, stride > 0, lookahead >= 0, stride + lookahead <= window else {
+            throw .inputShape("the stride (\(stride)) and look-ahead (\(lookahead)) must be positive and fit a window (\(window))")
+        }
+    }
+
+    /// Runs the windows ending just before frame `ends[i]` (frames before 0 are `padding`) through
+    /// the network, `batchSize` at a time, and hands each one's probabilities [window, K] to `body`
+    /// in order.
+    private static func runStreamedWindows(network: ParallelNetwork, features: [Float], window: Int, ends: [Int], padding: Float,
+                                           batchSize: Int, body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+        let bins = network.config.nBins, notes = network.config.nNotes
         var batchInput = [Float](repeating: padding, count: batchSize * window * bins)
         var probabilities = [Float](repeating: 0, count: batchSize * window * notes)
         var next = 0
-        while next < plan.count {
-            let group = plan[next..<min(next + batchSize, plan.count)]
-            for (b, item) in group.enumerated() {
+        while next < ends.count {
+            let group = next..<min(next + batchSize, ends.count)
+            for (b, end) in ends[group].enumerated() {
                 for i in 0..<window {
-                    let frame = item.end - window + i, destination = (b * window + i) * bins
+                    let frame = end - window + i, destination = (b * window + i) * bins
                     if frame < 0 {
                         for j in destination..<(destination + bins) { batchInput[j] = padding }
                     } else {
@@ -117,14 +172,12 @@ public enum WindowedPrediction {
             probabilities.withUnsafeMutableBufferPointer {
                 sigmoidArray($0.baseAddress!, logits.baseAddress!, count: logits.count)
             }
-            for (b, item) in group.enumerated() {
-                for frame in item.first..<(item.first + item.count) {
-                    let row = (b * window + frame - (item.end - window)) * notes
-                    result.replaceSubrange((frame * notes)..<((frame + 1) * notes), with: probabilities[row..<(row + notes)])
+            probabilities.withUnsafeBufferPointer { all in
+                for (b, index) in group.enumerated() {
+                    body(index, UnsafeBufferPointer(rebasing: all[(b * window * notes)..<((b + 1) * window * notes)]))
                 }
             }
-            next += group.count
+            next = group.upperBound
         }
-        return result
     }
 }

@@ -11,15 +11,23 @@ public struct RecordingEvaluation: Sendable {
     public var evaluation: Evaluation
 }
 
+/// How the windows over a recording become per-frame probabilities (WindowedPrediction).
+public enum WindowDecoding: Sendable, Equatable {
+    /// `predict`'s: windows from frame 0 every `stride` frames (nil: the window, no overlap),
+    /// each frame the mean of the windows over it.
+    case windows(stride: Int?)
+    /// The transcription engine's (`file`, `live`, `replay`): a window ending every `stride`
+    /// frames, each frame from the first window holding `lookahead` frames after it, or with a
+    /// nil look-ahead the mean of every window over it; exactly what the engine decodes.
+    case engine(stride: Int, lookahead: Int?)
+}
+
 public enum Evaluate {
     /// Evaluates `network` (configured by `metadata`, its weights' metadata) on every recording
-    /// of `split`. Windows of `window` frames slide every `stride` frames (WindowedPrediction):
-    /// with a `lookahead`, each frame comes from the first window holding that many frames after
-    /// it, exactly as `transcriber file` decodes with the same stride and look-ahead; without,
-    /// frames get the mean of their windows (stride defaults to the window: no overlap). Notes are
-    /// decoded with `decoder`. Recordings that cannot be read are skipped and listed.
+    /// of `split`, its windows combined as `decoding` says and its notes decoded with `decoder`.
+    /// Recordings that cannot be read are skipped and listed.
     public static func run(data: String, split: String, network: ParallelNetwork, metadata: [String: String],
-                           allowedErrors: [Int] = [0, 1, 2], stride: Int? = nil, lookahead: Int? = nil,
+                           allowedErrors: [Int] = [0, 1, 2], decoding: WindowDecoding = .windows(stride: nil),
                            decoder: NoteDecoderSettings = NoteDecoderSettings(),
                            progress: (Int, Int) -> Void = { _, _ in })
         throws -> (recordings: [RecordingEvaluation], overall: Evaluation, skipped: [String]) {
@@ -31,9 +39,14 @@ public enum Evaluate {
             throw TrainingError(description: "the weights' metadata does not describe this network "
                 + "(n_notes \(network.config.nNotes), n_bins \(network.config.nBins))")
         }
-        if let lookahead, (stride ?? window - lookahead) + lookahead > window || lookahead < 0 || (stride ?? 1) < 1 {
-            throw TrainingError(description: "the stride (\(stride ?? window - lookahead)) plus the look-ahead (\(lookahead)) "
-                + "must be at most a window (\(window) frames), or frames would fall between windows")
+        switch decoding {
+        case let .engine(stride, lookahead):
+            guard stride >= 1, (lookahead ?? 0) >= 0, stride + (lookahead ?? 0) <= window else {
+                throw TrainingError(description: "the stride (\(stride)) plus the look-ahead (\(lookahead ?? 0)) must be at most "
+                    + "a window (\(window) frames), or frames would fall between windows; the stride at least 1")
+            }
+        case let .windows(stride):
+            guard (stride ?? 1) >= 1 else { throw TrainingError(description: "the stride must be at least 1 frame") }
         }
         let (recordings, skippedLayout) = try MusicNetLayout.recordings(root: data, split: split)
         let engine = StreamingCQT(bank: try CQTKernelBank(settings: settings))
@@ -47,12 +60,19 @@ public enum Evaluate {
                 let (samples, _) = try AudioLoading.mono(recording.audioPath, sampleRate: settings.sampleRate)
                 let frames = try BatchCQT.transform(samples, engine: engine)
                 let count = frames.count / settings.binCount
-                let probabilities = try lookahead.map { ahead throws(ModelError) in
-                    try WindowedPrediction.lookaheadProbabilities(network: network, features: frames, frames: count, window: window,
-                                                                  stride: stride ?? window - ahead, lookahead: ahead,
-                                                                  padding: settings.floor)
-                } ?? WindowedPrediction.probabilities(network: network, features: frames, frames: count,
-                                                      window: window, stride: stride ?? window)
+                let probabilities: [Float]
+                switch decoding {
+                case let .windows(stride):
+                    probabilities = try WindowedPrediction.probabilities(network: network, features: frames, frames: count,
+                                                                         window: window, stride: stride ?? window)
+                case let .engine(stride, lookahead?):
+                    probabilities = try WindowedPrediction.lookaheadProbabilities(
+                        network: network, features: frames, frames: count, window: window, stride: stride, lookahead: lookahead,
+                        padding: settings.floor)
+                case let .engine(stride, nil):
+                    probabilities = try WindowedPrediction.streamedMeanProbabilities(
+                        network: network, features: frames, frames: count, window: window, stride: stride, padding: settings.floor)
+                }
                 let targets = LabelRoll.roll(labels, frames: count, hop: settings.hopLength,
                                              sampleRate: settings.sampleRate, space: space)
                 var evaluation = Evaluation()

@@ -42,15 +42,19 @@ public struct EngineSettings: Sendable {
     /// The network sees the whole window at once, and a frame at the window's very end has no
     /// audio after it to tell an onset from a transient; each frame of look-ahead adds 23 ms of
     /// latency and buys accuracy (README: "Latency and accuracy").
-    public var lookahead = 0
+    /// nil: each frame is the mean of every window that covers it, decoded once the last of them
+    /// has run (a window less a stride after it, about a second): the most accurate, for `file`.
+    public var lookahead: Int? = 0
     public var decoder = NoteDecoderSettings()
     /// `live` and `replay`: a window every 139 ms, frames decoded 93 ms after they sound.
-    public static let live = EngineSettings(stride: 6, lookahead: 4)
+    public static let live = EngineSettings(stride: 6, lookahead: liveLookahead)
+    public static let liveLookahead = 4
     /// `file` (and `evaluate`, which scores what `file` prints): latency does not matter, so
-    /// fewer windows and 21 frames of audio after each frame.
-    public static let file = EngineSettings(stride: 22, lookahead: 21)
+    /// each frame is the mean of the four windows over it, a window every 11 frames (README:
+    /// "Latency and accuracy" measured it against one window with 21 frames after the frame).
+    public static let file = EngineSettings(stride: 11, lookahead: nil)
 
-    public init(stride: Int = 6, lookahead: Int = 0, decoder: NoteDecoderSettings = NoteDecoderSettings()) {
+    public init(stride: Int = 6, lookahead: Int? = 0, decoder: NoteDecoderSettings = NoteDecoderSettings()) {
         self.stride = stride
         self.lookahead = lookahead
         self.decoder = decoder
@@ -70,6 +74,12 @@ public final class TranscriptionEngine {
     private let window: UnsafeMutableBufferPointer<Float>
     private let probabilities: UnsafeMutableBufferPointer<Float>
     private let silence: UnsafeMutableBufferPointer<Float>
+    /// Averaging (lookahead nil): the sums of the windows over the frames not yet decoded, and
+    /// how many windows each has (rings indexed by frame number).
+    private let sums: UnsafeMutableBufferPointer<Float>
+    private let counts: UnsafeMutableBufferPointer<Float>
+    /// The newest frame of the last window run.
+    private var lastWindowEnd = -1
     private let decoder: NoteDecoder
     /// CQT frames seen, and frames handed to the decoder.
     public private(set) var framesSeen = 0
@@ -88,13 +98,13 @@ public final class TranscriptionEngine {
             throw CQTError.invalidSettings("the weights' CQT has \(cqtSettings.binCount) bins but the network takes \(network.config.nBins)")
         }
         guard settings.stride >= 1 else { throw CQTError.invalidSettings("the stride must be at least one frame") }
-        guard settings.lookahead >= 0 else { throw CQTError.invalidSettings("the look-ahead cannot be negative") }
+        guard (settings.lookahead ?? 0) >= 0 else { throw CQTError.invalidSettings("the look-ahead cannot be negative") }
         cqt = StreamingCQT(bank: try CQTKernelBank(settings: cqtSettings))
         self.network = network
         self.settings = settings
         windowFrames = Int(metadata["window_frames"] ?? "") ?? 43
-        guard settings.stride + settings.lookahead <= windowFrames else {
-            throw CQTError.invalidSettings("the stride (\(settings.stride)) plus the look-ahead (\(settings.lookahead)) must be at most "
+        guard settings.stride + (settings.lookahead ?? 0) <= windowFrames else {
+            throw CQTError.invalidSettings("the stride (\(settings.stride)) plus the look-ahead (\(settings.lookahead ?? 0)) must be at most "
                 + "a window (\(windowFrames) frames), or frames would fall between windows")
         }
         onlyNoteNames = metadata["only_note_names"] == "true"
@@ -109,11 +119,16 @@ public final class TranscriptionEngine {
         probabilities.initialize(repeating: 0)
         silence = .allocate(capacity: notes)
         silence.initialize(repeating: 0)
+        sums = .allocate(capacity: windowFrames * notes)
+        sums.initialize(repeating: 0)
+        counts = .allocate(capacity: windowFrames)
+        counts.initialize(repeating: 0)
         decoder = NoteDecoder(notes: notes, settings: settings.decoder)
     }
 
     deinit {
         history.deallocate(); window.deallocate(); probabilities.deallocate(); silence.deallocate()
+        sums.deallocate(); counts.deallocate()
     }
 
     public func add(_ sink: NoteSink) { sinks.append(sink) }
@@ -147,7 +162,12 @@ public final class TranscriptionEngine {
             framesSeen = t + 1
             if framesSeen % settings.stride == 0 { runWindow() }
         }
-        if framesDecoded < framesSeen { runWindow(lookahead: 0) }
+        if settings.lookahead == nil {
+            if lastWindowEnd < framesSeen - 1 { runWindow() }
+            decodeAveraged(through: framesSeen - 1)
+        } else if framesDecoded < framesSeen {
+            runWindow(lookahead: 0)
+        }
         decoder.finish { emit($0) }
         for sink in sinks { try sink.flush() }
     }
@@ -156,7 +176,6 @@ public final class TranscriptionEngine {
     /// with `lookahead` frames after them: each frame is decoded from the first window computed
     /// at least `lookahead` frames after it (at the end of the input, the last window decodes all).
     private func runWindow(lookahead: Int? = nil) {
-        let ahead = min(lookahead ?? settings.lookahead, windowFrames - 1)
         let t = windowFrames, newest = framesSeen - 1
         let first = newest - t + 1
         for i in 0..<t {
@@ -168,6 +187,10 @@ public final class TranscriptionEngine {
         let logits = network.forward(window.baseAddress!, batch: 1, frames: t)
         sigmoidArray(probabilities.baseAddress!, logits.baseAddress!, count: t * notes)
         windowsRun += 1
+        lastWindowEnd = newest
+        guard let ahead = (lookahead ?? settings.lookahead).map({ min($0, windowFrames - 1) }) else {
+            return accumulate(first: first, newest: newest)
+        }
         while framesDecoded <= newest - ahead {
             let frame = framesDecoded
             if frame < first {
@@ -176,6 +199,38 @@ public final class TranscriptionEngine {
             } else {
                 decode(UnsafeBufferPointer(rebasing: probabilities[((frame - first) * notes)..<((frame - first + 1) * notes)]))
             }
+        }
+    }
+
+    /// Averaging: adds the window just run (frames first...newest) to the sums of its frames not
+    /// yet decoded, then decodes the frames no later window will cover. Frames older than the
+    /// window (windows skipped to catch up) are decoded first, from what they have.
+    private func accumulate(first: Int, newest: Int) {
+        decodeAveraged(through: first - 1)
+        for frame in max(first, framesDecoded)...newest {
+            let slot = frame % windowFrames
+            counts[slot] += 1
+            let sum = sums.baseAddress! + slot * notes, row = probabilities.baseAddress! + (frame - first) * notes
+            for k in 0..<notes { sum[k] += row[k] }
+        }
+        decodeAveraged(through: newest + settings.stride - windowFrames)
+    }
+
+    /// Decodes the frames through `last` from their sums (a frame no window covered, skipped to
+    /// catch up, is given up as silence) and clears their slots for the frames to come.
+    private func decodeAveraged(through last: Int) {
+        while framesDecoded <= last {
+            let slot = framesDecoded % windowFrames
+            let sum = UnsafeMutableBufferPointer(rebasing: sums[(slot * notes)..<((slot + 1) * notes)])
+            if counts[slot] == 0 {
+                framesDropped += 1
+                decode(UnsafeBufferPointer(silence))
+            } else {
+                for k in 0..<notes { sum[k] /= counts[slot] }
+                decode(UnsafeBufferPointer(sum))
+            }
+            sum.update(repeating: 0)
+            counts[slot] = 0
         }
     }
 

@@ -11,8 +11,9 @@ struct EvaluateCommand: ParsableCommand {
         abstract: "Transcribe a MusicNet-layout split and score it: frame, exact-frame and note metrics.",
         discussion: """
             The recordings are transcribed as `file` transcribes them: a window every --stride frames, \
-            each frame decoded from the first window holding --lookahead frames of audio after it, so \
-            the scores are those of what `file` prints with the same options. \
+            each frame the mean of every window over it, or with --lookahead decoded from the first \
+            window holding that many frames of audio after it (as live and replay do), so the scores \
+            are those of what `file` prints with the same options. \
             Or score a transcription already made: --notes NOTES.csv (what --csv wrote) against \
             --labels LABELS.csv (MusicNet's columns), with mir_eval's note matching.
             """)
@@ -26,8 +27,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Wrong notes allowed per frame in the exact accuracy.") var allowedErrors: [Int] = [0, 1, 2]
     @Option(help: "Cores to use.") var threads: Int = 1
     @Option(help: "Frames between network windows (file's default).") var stride: Int = EngineSettings.file.stride
-    @Option(help: "Frames of audio after a frame before it is decoded (file's default; 0 with --stride 43: non-overlapping windows).")
-    var lookahead: Int = EngineSettings.file.lookahead
+    @Option(help: "Decode each frame from the first window with this many frames of audio after it, as live and replay do (default: file's, the mean of every window over it).")
+    var lookahead: Int?
 
     func validate() throws {
         if notes != nil || labels != nil {
@@ -37,7 +38,7 @@ struct EvaluateCommand: ParsableCommand {
         } else if data == nil || weights == nil {
             throw ValidationError("give --data and --weights (transcribe and score a split), or --notes and --labels")
         }
-        guard stride >= 1, lookahead >= 0 else { throw ValidationError("--stride must be at least 1 and --lookahead at least 0") }
+        guard stride >= 1, (lookahead ?? 0) >= 0 else { throw ValidationError("--stride must be at least 1 and --lookahead at least 0") }
     }
 
     func run() throws {
@@ -48,7 +49,7 @@ struct EvaluateCommand: ParsableCommand {
         let bar = ProgressBar()
         let (recordings, overall, skipped) = try Trainer.Evaluate.run(
             data: data, split: split, network: network, metadata: metadata, allowedErrors: allowedErrors,
-            stride: stride, lookahead: lookahead) { done, total in
+            decoding: .engine(stride: stride, lookahead: lookahead)) { done, total in
             bar.update(Double(done) / Double(max(total, 1)), "\(done)/\(total) recordings", force: done == total)
         }
         bar.finish()
@@ -68,7 +69,8 @@ struct EvaluateCommand: ParsableCommand {
         if let json {
             func table(_ e: Evaluation) -> [String: Double] { Dictionary(uniqueKeysWithValues: e.summary(allowedErrors: allowedErrors)) }
             let object: [String: Any] = [
-                "weights": weights, "data": data, "split": split, "stride": stride, "lookahead": lookahead,
+                "weights": weights, "data": data, "split": split, "stride": stride,
+                "lookahead": lookahead.map { $0 as Any } ?? "none: the mean of every window over a frame",
                 "metrics": table(overall), "names": names,
                 "recordings": recordings.map { ["id": $0.id, "seconds": $0.seconds, "metrics": table($0.evaluation)] as [String: Any] },
                 "skipped": skipped,

@@ -71,7 +71,7 @@ struct Live: ParsableCommand {
     @Option(help: "The ALSA capture device (see `transcriber devices`).") var device: String = "default"
     @Option(help: "Frames between network windows (each frame is 23 ms).") var stride: Int = EngineSettings.live.stride
     @Option(help: "Frames of audio after a frame before it is decoded: each adds 23 ms of latency and accuracy (README).")
-    var lookahead: Int = EngineSettings.live.lookahead
+    var lookahead: Int = EngineSettings.liveLookahead
     @OptionGroup var options: TranscriptionOptions
 
     func run() throws {
@@ -94,7 +94,7 @@ struct Replay: ParsableCommand {
     @Option(help: "Pace relative to real time (2 = twice as fast).") var speed: Double = 1
     @Option(help: "Frames between network windows (each frame is 23 ms).") var stride: Int = EngineSettings.live.stride
     @Option(help: "Frames of audio after a frame before it is decoded: each adds 23 ms of latency and accuracy (README).")
-    var lookahead: Int = EngineSettings.live.lookahead
+    var lookahead: Int = EngineSettings.liveLookahead
     @OptionGroup var options: TranscriptionOptions
 
     func validate() throws { guard speed > 0 else { throw ValidationError("--speed must be positive") } }
@@ -112,14 +112,17 @@ struct File: ParsableCommand {
         commandName: "file",
         abstract: "Transcribe a recording as fast as possible (to the terminal, MIDI, CSV or JSON lines).",
         discussion: """
-            The same engine as live and replay, fed the whole recording a block at a time. With the \
-            same --stride and --lookahead they give the same notes; the defaults here (a window every \
-            22 frames, each frame decoded with 21 frames after it) trade no latency for accuracy.
+            The same engine as live and replay, fed the whole recording a block at a time. Latency \
+            does not matter here, so by default each frame is the mean of every window over it (a \
+            window every 11 frames: four per frame), which is more accurate than any one window. \
+            With --lookahead, frames are decoded as live and replay decode them, and with the same \
+            --stride and --lookahead the three give the same notes.
             """)
 
     @Argument(help: "An audio file (WAV, FLAC, OGG, AIFF, ...).") var file: String
     @Option(help: "Frames between network windows.") var stride: Int = EngineSettings.file.stride
-    @Option(help: "Frames of audio after a frame before it is decoded.") var lookahead: Int = EngineSettings.file.lookahead
+    @Option(help: "Decode each frame from the first window with this many frames of audio after it, as live does (default: the mean of every window over it).")
+    var lookahead: Int?
     @OptionGroup var options: TranscriptionOptions
 
     func run() throws {

@@ -333,6 +333,6 @@ import Testing
         // A stride and look-ahead that do not fit a window: one clear error before any recording.
         #expect { try Evaluate.run(data: Self.corpus.root.appendingPathComponent("data").path, split: "test",
                                    network: try ParallelNetwork(network: network, threads: 1), metadata: metadata,
-                                   stride: 30, lookahead: 21) } throws: { "\($0)".contains("must be at most a window (43 frames)") }
+                                   decoding: .engine(stride: 30, lookahead: 21)) } throws: { "\($0)".contains("must be at most a window (43 frames)") }
     }
 }

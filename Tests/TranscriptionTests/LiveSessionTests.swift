@@ -70,8 +70,8 @@ final class CountingSink: NoteSink {
 @Suite struct LookaheadTests {
     /// Every frame is decoded once, in order, whatever the stride and look-ahead; every note
     /// that starts also ends.
-    @Test(arguments: [(6, 0), (6, 4), (22, 21), (1, 42), (43, 0)])
-    func everyFrameIsDecodedOnce(stride: Int, lookahead: Int) throws {
+    @Test(arguments: [(6, 0), (6, 4), (22, 21), (1, 42), (43, 0), (11, nil), (1, nil), (43, nil), (7, nil)] as [(Int, Int?)])
+    func everyFrameIsDecodedOnce(stride: Int, lookahead: Int?) throws {
         var generator = SeededGenerator(seed: 43)
         let (samples, _) = SyntheticCorpus.render(seconds: 4, rate: 22050, pitches: Array(48...84), voices: 2, generator: &generator)
         let (network, metadata) = try WeightsFile.load(LiveSessionTests.testModel)
@@ -86,10 +86,11 @@ final class CountingSink: NoteSink {
         #expect(engine.framesDropped == 0)
     }
 
-    /// `evaluate` scores what `file` prints: the batch rule (WindowedPrediction's look-ahead
-    /// probabilities over the batch CQT, then the note decoder) gives the engine's notes exactly.
-    @Test(arguments: [(22, 21), (6, 4), (43, 0), (5, 11)])
-    func theBatchLookaheadRuleGivesTheEnginesNotes(stride: Int, lookahead: Int) throws {
+    /// `evaluate` scores what `file` prints: the batch rule (WindowedPrediction's look-ahead or
+    /// streamed-mean probabilities over the batch CQT, then the note decoder) gives the engine's
+    /// notes exactly, with a look-ahead (live) and without (file's mean of the windows).
+    @Test(arguments: [(22, 21), (6, 4), (43, 0), (5, 11), (11, nil), (6, nil), (43, nil), (9, nil)] as [(Int, Int?)])
+    func theBatchRuleGivesTheEnginesNotes(stride: Int, lookahead: Int?) throws {
         var generator = SeededGenerator(seed: 44)
         let (samples, _) = SyntheticCorpus.render(seconds: 5, rate: 22050, pitches: Array(48...84), voices: 3, generator: &generator)
         let (loaded, metadata) = try WeightsFile.load(LiveSessionTests.testModel)
@@ -104,9 +105,11 @@ final class CountingSink: NoteSink {
         let settings = try CQTSettings(metadata: metadata)
         let frames = try BatchCQT.transform(samples, settings: settings)
         let count = frames.count / settings.binCount
-        let probabilities = try WindowedPrediction.lookaheadProbabilities(
-            network: network, features: frames, frames: count, window: 43, stride: stride, lookahead: lookahead,
-            padding: settings.floor)
+        let probabilities = try lookahead.map { ahead throws(ModelError) in
+            try WindowedPrediction.lookaheadProbabilities(network: network, features: frames, frames: count, window: 43,
+                                                          stride: stride, lookahead: ahead, padding: settings.floor)
+        } ?? WindowedPrediction.streamedMeanProbabilities(network: network, features: frames, frames: count, window: 43,
+                                                          stride: stride, padding: settings.floor)
         let batch = NoteDecoder.decode(probabilities, notes: network.config.nNotes).map {
             [settings.lowestNote + $0.index, $0.onset, $0.offset]
         }
