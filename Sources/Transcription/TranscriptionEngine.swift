@@ -175,6 +175,7 @@ public final class TranscriptionEngine {
     /// Runs the network on the newest window and decodes the frames it is the first to cover
     /// with `lookahead` frames after them: each frame is decoded from the first window computed
     /// at least `lookahead` frames after it (at the end of the input, the last window decodes all).
+    /// Without a look-ahead (settings' nil), the window is added to its frames' means instead.
     private func runWindow(lookahead: Int? = nil) {
         let t = windowFrames, newest = framesSeen - 1
         let first = newest - t + 1
