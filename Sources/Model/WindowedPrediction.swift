@@ -23,52 +23,15 @@ public enum WindowedPrediction {
     /// its own minimum value (the silence floor of a log-compressed CQT).
     public static func probabilities(network: ParallelNetwork, features: [Float], frames: Int,
                                      window: Int, stride: Int, batchSize: Int = 16) throws(ModelError) -> [Float] {
-        let bins = network.config.nBins, notes = network.config.nNotes
+        let bins = network.config.nBins
         guard features.count == frames * bins else {
             throw .inputShape("\(features.count) values are not \(frames) frames of \(bins) bins")
         }
         guard window > 0, stride > 0 else { throw .inputShape("window (\(window)) and stride (\(stride)) must be positive") }
         guard frames > 0 else { return [] }
         let starts = windowStarts(frames: frames, window: window, stride: stride)
-        let floor = features.min() ?? 0
-        var sums = [Float](repeating: 0, count: frames * notes)
-        var counts = [Float](repeating: 0, count: frames)
-        var batchInput = [Float](repeating: 0, count: batchSize * window * bins)
-        var probabilities = [Float](repeating: 0, count: batchSize * window * notes)
-        var first = 0
-        while first < starts.count {
-            let group = Array(starts[first..<min(first + batchSize, starts.count)])
-            for (b, start) in group.enumerated() {
-                for t in 0..<window {
-                    let destination = (b * window + t) * bins
-                    if start + t < frames {
-                        let source = (start + t) * bins
-                        batchInput.replaceSubrange(destination..<(destination + bins), with: features[source..<(source + bins)])
-                    } else {
-                        for i in destination..<(destination + bins) { batchInput[i] = floor }
-                    }
-                }
-            }
-            let logits = batchInput.withUnsafeBufferPointer {
-                network.forward($0.baseAddress!, batch: group.count, frames: window)
-            }
-            probabilities.withUnsafeMutableBufferPointer {
-                sigmoidArray($0.baseAddress!, logits.baseAddress!, count: logits.count)
-            }
-            for (b, start) in group.enumerated() {
-                for t in 0..<window where start + t < frames {
-                    let frame = start + t
-                    counts[frame] += 1
-                    for k in 0..<notes { sums[frame * notes + k] += probabilities[(b * window + t) * notes + k] }
-                }
-            }
-            first += group.count
-        }
-        for frame in 0..<frames {
-            let scale = 1 / counts[frame]
-            for k in 0..<notes { sums[frame * notes + k] *= scale }
-        }
-        return sums
+        return meanOfWindows(network: network, features: features, frames: frames, window: window, starts: starts,
+                             from: starts.map { _ in 0 }, padding: features.min() ?? 0, batchSize: batchSize)
     }
 
     /// Probabilities [frames, K] as the live engine (Transcription's TranscriptionEngine) decodes
@@ -91,8 +54,8 @@ public enum WindowedPrediction {
         }
         if decoded < frames { plan.append((frames, decoded, frames - decoded)) }
         var result = [Float](repeating: 0, count: frames * notes)
-        runStreamedWindows(network: network, features: features, window: window, ends: plan.map(\.end), padding: padding,
-                           batchSize: batchSize) { index, probabilities in
+        runWindows(network: network, features: features, frames: frames, window: window, starts: plan.map { $0.end - window },
+                   padding: padding, batchSize: batchSize) { index, probabilities in
             let item = plan[index]
             for frame in item.first..<(item.first + item.count) {
                 let row = (frame - (item.end - window)) * notes
@@ -111,18 +74,29 @@ public enum WindowedPrediction {
     public static func streamedMeanProbabilities(network: ParallelNetwork, features: [Float], frames: Int, window: Int,
                                                  stride: Int, padding: Float, batchSize: Int = 16) throws(ModelError) -> [Float] {
         try checkStreamed(network: network, features: features, frames: frames, window: window, stride: stride, lookahead: 0)
-        let notes = network.config.nNotes
         var ends = Array(Swift.stride(from: stride, through: frames, by: stride))
-        // Frames from here on are not yet decoded when the extra last window runs.
-        let undecoded = max(0, (ends.last ?? 0) + stride - window)
-        if ends.last != frames && frames > 0 { ends.append(frames) }
+        var from = ends.map { _ in 0 }
+        if ends.last != frames && frames > 0 {
+            // Frames from here on are not yet decoded when the extra last window runs.
+            from.append(max(0, (ends.last ?? 0) + stride - window))
+            ends.append(frames)
+        }
+        return meanOfWindows(network: network, features: features, frames: frames, window: window,
+                             starts: ends.map { $0 - window }, from: from, padding: padding, batchSize: batchSize)
+    }
+
+    /// Each frame's mean over the windows starting at `starts` that cover it, window i adding
+    /// only to frames from `from[i]` on, summed in order.
+    private static func meanOfWindows(network: ParallelNetwork, features: [Float], frames: Int, window: Int, starts: [Int],
+                                      from: [Int], padding: Float, batchSize: Int) -> [Float] {
+        let notes = network.config.nNotes
         var sums = [Float](repeating: 0, count: frames * notes)
         var counts = [Float](repeating: 0, count: frames)
-        runStreamedWindows(network: network, features: features, window: window, ends: ends, padding: padding,
-                           batchSize: batchSize) { index, probabilities in
-            let end = ends[index], extra = end % stride != 0
-            for frame in max(extra ? undecoded : 0, end - window)..<end {
-                let row = (frame - (end - window)) * notes
+        runWindows(network: network, features: features, frames: frames, window: window, starts: starts, padding: padding,
+                   batchSize: batchSize) { index, probabilities in
+            let start = starts[index]
+            for frame in max(from[index], start)..<min(start + window, frames) {
+                let row = (frame - start) * notes
                 counts[frame] += 1
                 for k in 0..<notes { sums[frame * notes + k] += probabilities[row + k] }
             }
@@ -144,21 +118,21 @@ public enum WindowedPrediction {
         }
     }
 
-    /// Runs the windows ending just before frame `ends[i]` (frames before 0 are `padding`) through
-    /// the network, `batchSize` at a time, and hands each one's probabilities [window, K] to `body`
-    /// in order.
-    private static func runStreamedWindows(network: ParallelNetwork, features: [Float], window: Int, ends: [Int], padding: Float,
-                                           batchSize: Int, body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+    /// Runs the windows starting at frame `starts[i]` (frames outside the recording, before it
+    /// or after it, are `padding`) through the network, `batchSize` at a time, and hands each
+    /// one's probabilities [window, K] to `body` in order.
+    private static func runWindows(network: ParallelNetwork, features: [Float], frames: Int, window: Int, starts: [Int],
+                                   padding: Float, batchSize: Int, body: (Int, UnsafeBufferPointer<Float>) -> Void) {
         let bins = network.config.nBins, notes = network.config.nNotes
         var batchInput = [Float](repeating: padding, count: batchSize * window * bins)
         var probabilities = [Float](repeating: 0, count: batchSize * window * notes)
         var next = 0
-        while next < ends.count {
-            let group = next..<min(next + batchSize, ends.count)
-            for (b, end) in ends[group].enumerated() {
+        while next < starts.count {
+            let group = next..<min(next + batchSize, starts.count)
+            for (b, start) in starts[group].enumerated() {
                 for i in 0..<window {
-                    let frame = end - window + i, destination = (b * window + i) * bins
-                    if frame < 0 {
+                    let frame = start + i, destination = (b * window + i) * bins
+                    if frame < 0 || frame >= frames {
                         for j in destination..<(destination + bins) { batchInput[j] = padding }
                     } else {
                         batchInput.replaceSubrange(destination..<(destination + bins),
