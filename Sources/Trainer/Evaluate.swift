@@ -42,7 +42,8 @@ public enum Evaluate {
         switch decoding {
         case let .engine(stride, lookahead):
             guard stride >= 1, (lookahead ?? 0) >= 0, stride + (lookahead ?? 0) <= window else {
-                throw TrainingError(description: "the stride (\(stride)) plus the look-ahead (\(lookahead ?? 0)) must be at most "
+                let what = lookahead.map { "the stride (\(stride)) plus the look-ahead (\($0))" } ?? "the stride (\(stride))"
+                throw TrainingError(description: "\(what) must be at most "
                     + "a window (\(window) frames), or frames would fall between windows; the stride at least 1")
             }
         case let .windows(stride):

@@ -104,7 +104,8 @@ public final class TranscriptionEngine {
         self.settings = settings
         windowFrames = Int(metadata["window_frames"] ?? "") ?? 43
         guard settings.stride + (settings.lookahead ?? 0) <= windowFrames else {
-            throw CQTError.invalidSettings("the stride (\(settings.stride)) plus the look-ahead (\(settings.lookahead ?? 0)) must be at most "
+            let what = settings.lookahead.map { "the stride (\(settings.stride)) plus the look-ahead (\($0))" } ?? "the stride (\(settings.stride))"
+            throw CQTError.invalidSettings("\(what) must be at most "
                 + "a window (\(windowFrames) frames), or frames would fall between windows")
         }
         onlyNoteNames = metadata["only_note_names"] == "true"

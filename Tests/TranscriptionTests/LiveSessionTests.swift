@@ -126,6 +126,11 @@ final class CountingSink: NoteSink {
                                           settings: EngineSettings(stride: 22, lookahead: 22)) } throws: {
             "\($0)".contains("plus the look-ahead (22) must be at most a window (43 frames)")
         }
+        // Averaging (no look-ahead): a stride past the window would leave frames no window covers.
+        #expect { try TranscriptionEngine(network: try ParallelNetwork(network: network, threads: 1), metadata: metadata,
+                                          settings: EngineSettings(stride: 44, lookahead: nil)) } throws: {
+            "\($0)".contains("the stride (44) must be at most a window (43 frames)")
+        }
     }
 }
 
