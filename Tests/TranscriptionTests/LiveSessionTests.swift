@@ -70,11 +70,15 @@ final class CountingSink: NoteSink {
 @Suite struct LookaheadTests {
     /// Every frame is decoded once, in order, whatever the stride and look-ahead; every note
     /// that starts also ends.
-    @Test(arguments: [(6, 0), (6, 4), (22, 21), (1, 42), (43, 0), (11, nil), (1, nil), (43, nil), (7, nil)] as [(Int, Int?)])
-    func everyFrameIsDecodedOnce(stride: Int, lookahead: Int?) throws {
+    /// The window is the weights' `window_frames` (43, one second, unless preprocess was given
+    /// another --batch-seconds; 86 is two seconds).
+    @Test(arguments: [(6, 0, 43), (6, 4, 43), (22, 21, 43), (1, 42, 43), (43, 0, 43), (11, nil, 43), (1, nil, 43),
+                      (43, nil, 43), (7, nil, 43), (6, 4, 86), (11, nil, 86), (86, nil, 86), (40, 45, 86)] as [(Int, Int?, Int)])
+    func everyFrameIsDecodedOnce(stride: Int, lookahead: Int?, window: Int) throws {
         var generator = SeededGenerator(seed: 43)
         let (samples, _) = SyntheticCorpus.render(seconds: 4, rate: 22050, pitches: Array(48...84), voices: 2, generator: &generator)
-        let (network, metadata) = try WeightsFile.load(LiveSessionTests.testModel)
+        let (network, saved) = try WeightsFile.load(LiveSessionTests.testModel)
+        let metadata = saved.merging(["window_frames": "\(window)"]) { $1 }
         let engine = try TranscriptionEngine(network: try ParallelNetwork(network: network, threads: 1), metadata: metadata,
                                              settings: EngineSettings(stride: stride, lookahead: lookahead))
         let sink = CountingSink()
@@ -89,11 +93,13 @@ final class CountingSink: NoteSink {
     /// `evaluate` scores what `file` prints: the batch rule (WindowedPrediction's look-ahead or
     /// streamed-mean probabilities over the batch CQT, then the note decoder) gives the engine's
     /// notes exactly, with a look-ahead (live) and without (file's mean of the windows).
-    @Test(arguments: [(22, 21), (6, 4), (43, 0), (5, 11), (11, nil), (6, nil), (43, nil), (9, nil)] as [(Int, Int?)])
-    func theBatchRuleGivesTheEnginesNotes(stride: Int, lookahead: Int?) throws {
+    @Test(arguments: [(22, 21, 43), (6, 4, 43), (43, 0, 43), (5, 11, 43), (11, nil, 43), (6, nil, 43), (43, nil, 43),
+                      (9, nil, 43), (6, 4, 86), (11, nil, 86), (30, 50, 86)] as [(Int, Int?, Int)])
+    func theBatchRuleGivesTheEnginesNotes(stride: Int, lookahead: Int?, window: Int) throws {
         var generator = SeededGenerator(seed: 44)
         let (samples, _) = SyntheticCorpus.render(seconds: 5, rate: 22050, pitches: Array(48...84), voices: 3, generator: &generator)
-        let (loaded, metadata) = try WeightsFile.load(LiveSessionTests.testModel)
+        let (loaded, saved) = try WeightsFile.load(LiveSessionTests.testModel)
+        let metadata = saved.merging(["window_frames": "\(window)"]) { $1 }
         let network = try ParallelNetwork(network: loaded, threads: 1)
         let engine = try TranscriptionEngine(network: network, metadata: metadata,
                                              settings: EngineSettings(stride: stride, lookahead: lookahead))
@@ -106,9 +112,9 @@ final class CountingSink: NoteSink {
         let frames = try BatchCQT.transform(samples, settings: settings)
         let count = frames.count / settings.binCount
         let probabilities = try lookahead.map { ahead throws(ModelError) in
-            try WindowedPrediction.lookaheadProbabilities(network: network, features: frames, frames: count, window: 43,
+            try WindowedPrediction.lookaheadProbabilities(network: network, features: frames, frames: count, window: window,
                                                           stride: stride, lookahead: ahead, padding: settings.floor)
-        } ?? WindowedPrediction.streamedMeanProbabilities(network: network, features: frames, frames: count, window: 43,
+        } ?? WindowedPrediction.streamedMeanProbabilities(network: network, features: frames, frames: count, window: window,
                                                           stride: stride, padding: settings.floor)
         let batch = NoteDecoder.decode(probabilities, notes: network.config.nNotes).map {
             [settings.lowestNote + $0.index, $0.onset, $0.offset]
