@@ -9,7 +9,7 @@
 # WINDOWS is a preprocess output (train/, test/; --n-batches 0 for the random shifts). Choose the
 # epoch counts from each trainer's speed on this machine so both end just inside the budget: a
 # minute or two of `transcriber train --threads 2` shows Swift's windows/s on its progress bar, and
-# PyTorch's is about 0.6x Swift's at two threads (README, "Training against PyTorch").
+# PyTorch's was about 0.6x Swift's at two threads (README, "The targets' calibration budget").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 windows=${1:?usage: bench/training_budget_vs_pytorch.sh WINDOWS SWIFT_EPOCHS TORCH_EPOCHS [LR]}
