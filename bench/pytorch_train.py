@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The Swift trainer's recipe in PyTorch eager, on the same preprocessed windows, to compare what
-each reaches in the same number of epochs and how long each takes (bench/training_vs_pytorch.sh).
+each reaches in the same number of epochs and how long each takes (bench/training_vs_pytorch.sh), or in
+the same wall-clock budget (bench/training_budget_vs_pytorch.sh).
 
 The recipe is `transcriber train`'s: the network of MODEL.md (bench/pytorch_model.py), PyTorch's
 default initialisation with the output bias at the logit of the targets' base rate, Adam (0.9,

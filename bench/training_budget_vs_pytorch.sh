@@ -25,10 +25,8 @@ rm -rf "$out"
 mkdir -p "$out"
 
 echo "Swift: $swift_epochs epochs at lr $lr, two threads, alone" >&2
-start=$(date +%s)
 .build/release/transcriber train --data "$windows" --run-dir "$out/swift" --epochs "$swift_epochs" --lr "$lr" \
   --lr-schedule cosine --batch-size 8 --threads 2 --seed 0 --validation-fraction 0 > "$out/swift.txt" 2> "$out/swift.log"
-swift_seconds=$(( $(date +%s) - start ))
 
 echo "PyTorch: $torch_epochs epochs at lr $lr, two threads, alone" >&2
 (cd bench && "../$venv/bin/python" pytorch_train.py --data "$windows" --epochs "$torch_epochs" --lr "$lr" --threads 2 \
@@ -36,22 +34,4 @@ echo "PyTorch: $torch_epochs epochs at lr $lr, two threads, alone" >&2
 (cd bench && "../$venv/bin/python" pytorch_train.py --data "$windows" --score "../$out/swift/weights.safetensors" \
   --threads 2 --json "../$out/swift-scored.json" > /dev/null)
 
-"$venv/bin/python" - "$out" "$swift_seconds" <<'EOF'
-import json, re, sys
-out, swift_wall = sys.argv[1], int(sys.argv[2])
-torch = json.load(open(f"{out}/pytorch.json"))
-swift = json.load(open(f"{out}/swift-scored.json"))
-log = open(f"{out}/swift.log").read().replace("\r", "\n")
-swift_epochs = re.findall(r"epoch (\d+): train loss ([\d.]+).*?([\d.]+) windows/s.*?, (\S+)\n", log)
-def seconds(text):
-    return sum(float(p) * 60 ** i for i, p in enumerate(reversed(text.split(":"))))
-swift_seconds = sum(seconds(e[3]) for e in swift_epochs)
-print(f"{'':8} {'epochs':>6} {'train s':>7} {'last loss':>9} {'frame P':>7} {'frame R':>7} {'frame F1':>8} {'exact':>6}")
-for name, epochs, train_s, loss, r in [
-        ("swift", len(swift_epochs), swift_seconds, float(swift_epochs[-1][1]), swift),
-        ("pytorch", len(torch["epochs"]), torch["train_seconds"], torch["epochs"][-1]["train_loss"], torch)]:
-    print(f"{name:8} {epochs:6d} {train_s:7.0f} {loss:9.4f} {r['frame_precision']:7.4f} {r['frame_recall']:7.4f} "
-          f"{r['frame_f1']:8.4f} {r['exact_frame_accuracy_k0']:6.3f}")
-print(f"(train s: the epochs alone; the Swift run took {swift_wall} s from start to exit. "
-      f"{torch['test_windows']} test windows, unshifted, threshold 0.5; PyTorch {torch['torch']})")
-EOF
+"$venv/bin/python" bench/training_summary.py "$out"

@@ -34,23 +34,4 @@ wait "$swift_pid"
 (cd bench && "../$venv/bin/python" pytorch_train.py --data "../$out/windows" --score "../$out/swift/weights.safetensors" \
   --json "../$out/swift-scored.json" > /dev/null)
 
-"$venv/bin/python" - "$out" <<'EOF'
-import json, re, sys
-out = sys.argv[1]
-torch = json.load(open(f"{out}/pytorch.json"))
-swift = json.load(open(f"{out}/swift-scored.json"))
-log = open(f"{out}/swift.log").read().replace("\r", "\n")
-swift_epochs = re.findall(r"epoch (\d+): train loss ([\d.]+).*?([\d.]+) windows/s.*?, (\S+)\n", log)
-def seconds(text):
-    parts = [float(p) for p in text.split(":")]
-    return sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
-swift_seconds = sum(seconds(e[3]) for e in swift_epochs)
-print(f"{'':10} {'epochs':>6} {'train s':>8} {'windows/s':>9} {'last loss':>9} {'frame F1':>8} {'exact':>6}")
-print(f"{'swift':10} {len(swift_epochs):6d} {swift_seconds:8.0f} {torch['train_windows'] * len(swift_epochs) / swift_seconds:9.1f} "
-      f"{float(swift_epochs[-1][1]):9.4f} {swift['frame_f1']:8.4f} {swift['exact_frame_accuracy_k0']:6.3f}")
-print(f"{'pytorch':10} {len(torch['epochs']):6d} {torch['train_seconds']:8.0f} "
-      f"{torch['train_windows'] * len(torch['epochs']) / torch['train_seconds']:9.1f} {torch['epochs'][-1]['train_loss']:9.4f} "
-      f"{torch['frame_f1']:8.4f} {torch['exact_frame_accuracy_k0']:6.3f}")
-print(f"(test windows {torch['test_windows']}, both scored by bench/pytorch_train.py; "
-      f"PyTorch {torch['torch']}; Swift's own test metrics: {out}/swift.txt)")
-EOF
+"$venv/bin/python" bench/training_summary.py "$out"
