@@ -1,9 +1,12 @@
 // swift-tools-version:6.1
 // The real-time polyphonic music transcriber: package layout.
 // Public products first, then the C system libraries they stand on, then the tests.
-// Arrows point one way (see README "Architecture"):
-//   transcriber -> Transcription -> {LiveCapture, StreamingCQT, Model}
-//   Trainer -> {AudioIO, StreamingCQT, Model};  LiveCapture -> AudioIO
+// Arrows point one way (docs/ARCHITECTURE.md):
+//   transcriber -> {Transcription, Trainer, Benchmarks}
+//   Transcription (live session, outputs, ALSA) -> {Pipeline, LiveCapture}
+//   Trainer (preprocess, training, evaluate) -> {Pipeline, AudioIO}
+//   Pipeline (engine, note decoder, weights description) -> {StreamingCQT, Model}
+//   LiveCapture -> AudioIO;  Model, AudioIO -> Support
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -17,6 +20,7 @@ let package = Package(
         .executable(name: "transcriber", targets: ["transcriber"]),
         .library(name: "StreamingCQT", targets: ["StreamingCQT"]),
         .library(name: "Model", targets: ["Model"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Trainer", targets: ["Trainer"]),
         .library(name: "LiveCapture", targets: ["LiveCapture"]),
         .library(name: "Transcription", targets: ["Transcription"]),
@@ -29,23 +33,26 @@ let package = Package(
         .executableTarget(
             name: "transcriber",
             dependencies: [
-                "Transcription", "LiveCapture", "StreamingCQT", "Model", "AudioIO", "Benchmarks", "Trainer",
+                "Transcription", "LiveCapture", "Pipeline", "StreamingCQT", "Model", "AudioIO", "Benchmarks", "Trainer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
 
         // MARK: Libraries, one job each
         .target(name: "Transcription",
-                dependencies: ["LiveCapture", "StreamingCQT", "Model", "CALSA"],
+                dependencies: ["Pipeline", "LiveCapture", "StreamingCQT", "Model", "Support", "CALSA"],
                 swiftSettings: swiftSettings),
         .target(name: "Benchmarks",
-                dependencies: ["Transcription", "LiveCapture", "StreamingCQT", "Model", "AudioIO", "Trainer"],
+                dependencies: ["Transcription", "Pipeline", "LiveCapture", "StreamingCQT", "Model", "AudioIO", "Trainer", "Support"],
                 swiftSettings: swiftSettings),
+        .target(name: "Trainer", dependencies: ["Pipeline", "AudioIO", "StreamingCQT", "Model", "Support"],
+                swiftSettings: swiftSettings),
+        .target(name: "Pipeline", dependencies: ["StreamingCQT", "Model"], swiftSettings: swiftSettings),
         .target(name: "LiveCapture", dependencies: ["CALSA", "AudioIO"], swiftSettings: swiftSettings),
-        .target(name: "AudioIO", dependencies: ["CSndFile", "CSampleRate"], swiftSettings: swiftSettings),
+        .target(name: "AudioIO", dependencies: ["CSndFile", "CSampleRate", "Support"], swiftSettings: swiftSettings),
         .target(name: "StreamingCQT", dependencies: ["CFFTW"], swiftSettings: swiftSettings),
-        .target(name: "Trainer", dependencies: ["AudioIO", "StreamingCQT", "Model"], swiftSettings: swiftSettings),
-        .target(name: "Model", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
+        .target(name: "Model", dependencies: ["COpenBLAS", "Support"], swiftSettings: swiftSettings),
+        .target(name: "Support", swiftSettings: swiftSettings),
 
         // MARK: C libraries from Debian (pkg-config names, apt providers)
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
@@ -54,16 +61,25 @@ let package = Package(
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
 
-        // MARK: Tests
+        // MARK: Tests, and what they share (no production target depends on TestSupport)
+        .target(name: "TestSupport", dependencies: ["Trainer", "Pipeline", "Model", "Support"], path: "Tests/TestSupport",
+                swiftSettings: swiftSettings),
         .testTarget(name: "StreamingCQTTests", dependencies: ["StreamingCQT", "Model"], exclude: ["Fixtures"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "ModelTests", dependencies: ["Model"], swiftSettings: swiftSettings),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "AudioIO", "StreamingCQT", "Model"],
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Support"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Model", "StreamingCQT", "AudioIO", "Support", "TestSupport"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Pipeline", "AudioIO", "StreamingCQT", "Model", "Support", "TestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
-        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "Model"], swiftSettings: swiftSettings),
+        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "Model", "Support"], swiftSettings: swiftSettings),
+        .testTarget(name: "SupportTests", dependencies: ["Support"], swiftSettings: swiftSettings),
         .testTarget(name: "LiveCaptureTests", dependencies: ["LiveCapture"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
-        .testTarget(name: "TranscriptionTests", dependencies: ["Transcription", "Model", "Trainer", "StreamingCQT"], swiftSettings: swiftSettings),
-        .testTarget(name: "TranscriberCLITests", dependencies: ["transcriber", "Model", "AudioIO", "StreamingCQT", "Trainer", "Transcription"], swiftSettings: swiftSettings),
+        .testTarget(name: "TranscriptionTests", dependencies: ["Transcription", "Pipeline", "Model", "Trainer", "StreamingCQT",
+                                                               "Support", "TestSupport"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "TranscriberCLITests", dependencies: ["transcriber", "Pipeline", "Model", "AudioIO", "StreamingCQT",
+                                                                "Trainer", "Transcription", "Support", "TestSupport"],
+                    swiftSettings: swiftSettings),
     ]
 )
 
@@ -76,7 +92,7 @@ if Context.environment["TRANSCRIBER_FUZZ"] != nil {
                           swiftSettings: swiftSettings),
         .executableTarget(name: "LabelCSVFuzz", dependencies: ["CFuzzDriver", "Trainer"], path: "Fuzz/LabelCSVFuzz",
                           swiftSettings: swiftSettings),
-        .executableTarget(name: "MIDIFuzz", dependencies: ["CFuzzDriver", "Transcription"], path: "Fuzz/MIDIFuzz",
+        .executableTarget(name: "MIDIFuzz", dependencies: ["CFuzzDriver", "Transcription", "TestSupport"], path: "Fuzz/MIDIFuzz",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "AudioFramesFuzz", dependencies: ["CFuzzDriver", "AudioIO", "StreamingCQT"], path: "Fuzz/AudioFramesFuzz",
                           swiftSettings: swiftSettings),

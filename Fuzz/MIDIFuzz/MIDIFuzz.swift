@@ -2,12 +2,13 @@
 // the bytes, written and read back, come back with their pitches and times (to a tick).
 import CFuzzDriver
 import Foundation
+import TestSupport
 import Transcription
 
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzzMIDI(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let input = UnsafeBufferPointer(start: bytes, count: count)
-    _ = try? MIDIFile.notes(in: Data(input))
+    _ = try? MIDIReader.notes(in: Data(input))
 
     // Every 4 bytes a note: pitch, onset (in 10 ms steps after the previous), length, confidence.
     var notes: [TranscribedNote] = [], time = 0.0
@@ -19,7 +20,7 @@ func fuzzMIDI(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
                                      confidence: Float(input[i + 3]) / 255, name: ""))
         i += 4
     }
-    let back = (try? MIDIFile.notes(in: MIDIFile.data(notes))) ?? []
+    let back = (try? MIDIReader.notes(in: MIDIFile.data(notes))) ?? []
     precondition(back.count == notes.count, "\(notes.count) notes written, \(back.count) read back")
     let tick = 1.0 / 960
     // Same pitch overlapping on one channel pairs first-in first-out, as the reader documents.

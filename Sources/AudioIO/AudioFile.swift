@@ -1,6 +1,7 @@
 // AudioFile: reading and writing audio files of any libsndfile format (WAV, FLAC, OGG, AIFF, ...).
 import CSndFile
 import Foundation
+import Support
 
 /// What a file holds, as its header says.
 public struct AudioInfo: Sendable, Equatable {
@@ -133,41 +134,37 @@ public enum AudioFile {
             throw AudioFileError.cannotWrite(path: path,
                 reason: "\(format.rawValue) cannot hold \(buffer.channels) channel(s) at \(buffer.sampleRate) Hz")
         }
-        let (target, problem) = writeTarget(path)
-        if let problem { throw AudioFileError.cannotWrite(path: path, reason: problem) }
-        let temporary = target + ".partial-\(getpid())"
-        guard let file = sf_open(temporary, Int32(SFM_WRITE), &sfInfo) else {
-            throw AudioFileError.cannotWrite(path: path, reason: String(cString: sf_strerror(nil)))
-        }
-        var written = 0
-        let frames = buffer.frames
-        switch format {
-        case .wavFloat:
-            written = buffer.samples.withUnsafeBufferPointer {
-                Int(sf_writef_float(file, $0.baseAddress, sf_count_t(frames)))
+        do {
+            try AtomicFile.write(to: path) { temporary in
+                guard let file = sf_open(temporary, Int32(SFM_WRITE), &sfInfo) else {
+                    throw AtomicWriteError(path: path, reason: String(cString: sf_strerror(nil)))
+                }
+                var written = 0
+                let frames = buffer.frames
+                switch format {
+                case .wavFloat:
+                    written = buffer.samples.withUnsafeBufferPointer {
+                        Int(sf_writef_float(file, $0.baseAddress, sf_count_t(frames)))
+                    }
+                case .wavPCM16, .flacPCM16:
+                    let ints = buffer.samples.map { x -> Int16 in
+                        Int16(max(-32768, min(32767, (x * 32768).rounded())))
+                    }
+                    written = ints.withUnsafeBufferPointer { Int(sf_writef_short(file, $0.baseAddress, sf_count_t(frames))) }
+                case .wavPCM24, .flacPCM24:
+                    // libsndfile takes 24-bit data as the top 24 bits of an Int32.
+                    let ints = buffer.samples.map { x -> Int32 in
+                        Int32(max(-8_388_608, min(8_388_607, (x * 8_388_608).rounded()))) << 8
+                    }
+                    written = ints.withUnsafeBufferPointer { Int(sf_writef_int(file, $0.baseAddress, sf_count_t(frames))) }
+                }
+                let closeError = sf_close(file)
+                guard written == frames, closeError == 0 else {
+                    throw AtomicWriteError(path: path, reason: "only \(written) of \(frames) frames were written (disk full?)")
+                }
             }
-        case .wavPCM16, .flacPCM16:
-            let ints = buffer.samples.map { x -> Int16 in
-                Int16(max(-32768, min(32767, (x * 32768).rounded())))
-            }
-            written = ints.withUnsafeBufferPointer { Int(sf_writef_short(file, $0.baseAddress, sf_count_t(frames))) }
-        case .wavPCM24, .flacPCM24:
-            // libsndfile takes 24-bit data as the top 24 bits of an Int32.
-            let ints = buffer.samples.map { x -> Int32 in
-                Int32(max(-8_388_608, min(8_388_607, (x * 8_388_608).rounded()))) << 8
-            }
-            written = ints.withUnsafeBufferPointer { Int(sf_writef_int(file, $0.baseAddress, sf_count_t(frames))) }
-        }
-        let closeError = sf_close(file)
-        guard written == frames, closeError == 0 else {
-            unlink(temporary)
-            throw AudioFileError.cannotWrite(path: path,
-                reason: "only \(written) of \(frames) frames were written (disk full?)")
-        }
-        guard rename(temporary, target) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw AudioFileError.cannotWrite(path: path, reason: reason)
+        } catch {
+            throw AudioFileError.cannotWrite(path: path, reason: error.reason)
         }
     }
 
@@ -239,22 +236,3 @@ public func downmixToMono(_ interleaved: [Float], channels: Int) -> [Float] {
     return mono
 }
 
-// Kept beside Model's copy of the same check: Model and AudioIO do not depend on each other.
-
-/// The file a write to `path` should replace: symlinks followed (even to a file not yet there),
-/// and an error when what is there is not a regular file (a device, a folder).
-func writeTarget(_ path: String) -> (path: String, problem: String?) {
-    var current = path
-    for _ in 0..<16 {
-        guard let type = (try? FileManager.default.attributesOfItem(atPath: current))?[.type] as? FileAttributeType else {
-            return (current, nil)   // nothing there yet
-        }
-        guard type == .typeSymbolicLink else {
-            return (current, type == .typeRegular ? nil : "it is not a regular file (a device or a folder); name a file")
-        }
-        guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { return (current, nil) }
-        current = destination.hasPrefix("/") ? destination
-            : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(destination)
-    }
-    return (current, "too many levels of symbolic links")
-}

@@ -4,15 +4,19 @@ import AudioIO
 import Foundation
 import LiveCapture
 import Model
+import Pipeline
 import StreamingCQT
-import Trainer
+import Support
 import Transcription
 
 public enum LiveBenchmarks {
-    /// Metadata for the default-size network on the default front end (speed does not depend
-    /// on the weights' values).
-    static func defaultMetadata(_ config: ModelConfig) -> [String: String] {
-        CQTSettings().metadata.merging(config.metadata) { $1 }.merging(["window_frames": "43"]) { $1 }
+    /// The default-size network on the default front end, one-second windows (speed does not
+    /// depend on the weights' values).
+    static func defaultDescription(_ config: ModelConfig) throws -> WeightsDescription {
+        let frontEnd = CQTSettings()
+        return try WeightsDescription(data: DataDescription(frontEnd: frontEnd, space: .keys(lowestNote: frontEnd.lowestNote,
+                                                                                             count: frontEnd.notes)),
+                                      network: config)
     }
 
     /// `trainedModel`: a weights file that hears notes (path, and how the rows name it).
@@ -20,9 +24,9 @@ public enum LiveBenchmarks {
         var rows: [BenchmarkRow] = []
         let config = ModelConfig()
         let network = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 1), threads: threads)
-        let metadata = defaultMetadata(config)
+        let description = try defaultDescription(config)
         var generator = SeededGenerator(seed: 9)
-        let (signal, _) = SyntheticCorpus.render(seconds: 60, rate: 22050, pitches: Array(36...96), voices: 3, generator: &generator)
+        let (signal, _) = ToneSynthesis.render(seconds: 60, rate: 22050, pitches: Array(36...96), voices: 3, generator: &generator)
         let wav = FileManager.default.temporaryDirectory.appendingPathComponent("bench-file-\(getpid()).wav").path
         defer { unlink(wav) }
         try AudioFile.write(AudioBuffer(samples: signal, sampleRate: 22050, channels: 1), to: wav, format: .wavPCM16)
@@ -30,7 +34,7 @@ public enum LiveBenchmarks {
         // file: decode + CQT + network every `stride` frames + decoder, the whole path; with file's
         // defaults (the mean of the windows over each frame) and with live's.
         for settings in [EngineSettings.file, EngineSettings.live] {
-            let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: settings)
+            let engine = try TranscriptionEngine(network: network, description: description, settings: settings)
             let start = Date()
             let (samples, _) = try AudioLoading.mono(wav, sampleRate: 22050)
             try samples.withUnsafeBufferPointer { try engine.push($0) }
@@ -45,7 +49,7 @@ public enum LiveBenchmarks {
 
         // live.cpu: replay at 1x, the whole process's CPU time over the wall time.
         do {
-            let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: .live)
+            let engine = try TranscriptionEngine(network: network, description: description, settings: .live)
             let source = MemorySource(samples: Array(signal.prefix(22050 * 10)), sampleRate: 22050, speed: 1)
             let before = cpuSeconds(), start = Date()
             _ = try LiveSession(engine: engine, source: source).run(stop: { false })
@@ -58,13 +62,11 @@ public enum LiveBenchmarks {
         // live.latency: notes at known onsets, replayed at 1x; from the onset sample entering the
         // ring to the note-on being printed. Needs a model that hears notes.
         if let trainedModel, FileManager.default.fileExists(atPath: trainedModel.path) {
-            let (model, modelMetadata) = try WeightsFile.load(trainedModel.path)
-            let trained = try ParallelNetwork(network: model, threads: threads)
+            let trained = try Weights.load(trainedModel.path)
             for (name, pitch) in [("A2", 45), ("A4", 69), ("C6", 84)] {
                 let onsets = (0..<8).map { 0.5 + Double($0) * 1.0 }
-                let samples = render(pitch: pitch, onsets: onsets, seconds: 9)
-                let engine = try TranscriptionEngine(network: trained, metadata: modelMetadata,
-                                                     settings: .live)
+                let samples = ToneSynthesis.tones(pitch: pitch, onsets: onsets, seconds: 9, rate: 22050)
+                let engine = try TranscriptionEngine(weights: trained, threads: threads, settings: .live)
                 let view = TerminalView(write: { _ in })
                 engine.add(view)
                 let session = LiveSession(engine: engine, source: MemorySource(samples: samples, sampleRate: 22050, speed: 1))
@@ -89,20 +91,6 @@ public enum LiveBenchmarks {
             }
         }
         return rows
-    }
-
-    /// Harmonic tones (the test model's kind of sound) of `pitch` at `onsets`, 0.6 s each.
-    static func render(pitch: Int, onsets: [Double], seconds: Double) -> [Float] {
-        let rate = 22050.0, f = 440 * pow(2, Double(pitch - 69) / 12)
-        var out = [Float](repeating: 0, count: Int(seconds * rate))
-        for onset in onsets {
-            for i in Int(onset * rate)..<min(out.count, Int((onset + 0.6) * rate)) {
-                let t = Double(i) / rate - onset
-                let v = sin(2 * .pi * f * t) + 0.5 * sin(4 * .pi * f * t) + 0.25 * sin(6 * .pi * f * t)
-                out[i] += Float(0.15 * min(1, t / 0.01) * exp(-2 * t) * v)
-            }
-        }
-        return out
     }
 
     /// User + system CPU seconds of this process.

@@ -1,5 +1,6 @@
 // ModelBenchmarks: the BLAS ceiling and the network's inference and training speed.
 import Model
+import Support
 
 public enum ModelBenchmarks {
     /// cblas_sgemm GFLOP/s on a transformer-sized product: the ceiling the model is held to.

@@ -4,6 +4,7 @@
 // for these sizes (measured: training 75 vs 88 windows/s at batch 8), while whole-batch shards
 // on separate cores keep every product single-threaded and every elementwise loop parallel.
 import Foundation
+import Support
 
 /// `threads` replicas of one network sharing its parameters. A batch of B windows is cut into
 /// `threads` contiguous shards, each run on its own core with OpenBLAS at one thread; a single

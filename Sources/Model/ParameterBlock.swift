@@ -56,9 +56,4 @@ public final class ParameterBlock {
 
     public func zero() { values.update(repeating: 0) }
 
-    /// Copies every value from `other` (same layout).
-    public func copy(from other: ParameterBlock) {
-        precondition(other.layout == layout)
-        _ = values.update(fromContentsOf: other.values)
-    }
 }

@@ -5,6 +5,7 @@
 // then the data area; offsets are relative to its start. Written by hand because the format is
 // ~100 lines and no Swift package in reach reads it; the validation is the part that matters.
 import Foundation
+import Support
 
 public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
@@ -307,72 +308,6 @@ public struct SafeTensorsWriter {
 
     /// Writes the file whole or not at all: a temporary file beside `path`, then a rename.
     public func write(to path: String) throws(SafeTensorsError) {
-        try writeAtomically(serialized(), to: path)
+        do { try AtomicFile.write(serialized(), to: path) } catch { throw .cannotWrite(path: error.path, reason: error.reason) }
     }
-}
-
-/// Writes `data` to `path` through a temporary file in the same folder and a rename, so a
-/// crash or a full disk never leaves a half-written file under the real name.
-public func writeAtomically(_ data: Data, to requested: String) throws(SafeTensorsError) {
-    // The rename would replace whatever the path names: follow a symlink to its file, and refuse
-    // a device or a folder (as root, renaming onto /dev/null would replace it).
-    let (path, problem) = writeTarget(requested)
-    if let problem { throw .cannotWrite(path: requested, reason: problem) }
-    removeStalePartials(of: path)
-    let temporary = path + ".partial-\(getpid())"
-    // POSIX calls, not FileHandle: their errno says what a user can act on ("No space left on
-    // device", "File too large"), where Foundation reports an opaque error number.
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard descriptor >= 0 else { throw .cannotWrite(path: path, reason: String(cString: strerror(errno))) }
-    var failure: Int32 = 0
-    data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-        var done = 0
-        while done < raw.count {
-            let n = write(descriptor, raw.baseAddress! + done, raw.count - done)
-            if n < 0 { if errno == EINTR { continue }; failure = errno; return }
-            done += n
-        }
-    }
-    if failure == 0 && fsync(descriptor) != 0 { failure = errno }
-    if close(descriptor) != 0 && failure == 0 { failure = errno }
-    if failure != 0 {
-        unlink(temporary)
-        throw .cannotWrite(path: path, reason: String(cString: strerror(failure)))
-    }
-    guard rename(temporary, path) == 0 else {
-        let reason = String(cString: strerror(errno))
-        unlink(temporary)
-        throw .cannotWrite(path: path, reason: reason)
-    }
-}
-
-/// Removes what a killed writer left of `path` (PATH.partial-PID of a process that is gone).
-/// A SIGKILL cannot be caught, so the next write to the same file tidies up after it.
-func removeStalePartials(of path: String) {
-    let folder = (path as NSString).deletingLastPathComponent, prefix = (path as NSString).lastPathComponent + ".partial-"
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
-    for name in names where name.hasPrefix(prefix) {
-        guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
-        unlink((folder as NSString).appendingPathComponent(name))
-    }
-}
-
-// Kept beside AudioIO's copy of the same check: Model and AudioIO do not depend on each other.
-
-/// The file a write to `path` should replace: symlinks followed (even to a file not yet there),
-/// and an error when what is there is not a regular file (a device, a folder).
-func writeTarget(_ path: String) -> (path: String, problem: String?) {
-    var current = path
-    for _ in 0..<16 {
-        guard let type = (try? FileManager.default.attributesOfItem(atPath: current))?[.type] as? FileAttributeType else {
-            return (current, nil)   // nothing there yet
-        }
-        guard type == .typeSymbolicLink else {
-            return (current, type == .typeRegular ? nil : "it is not a regular file (a device or a folder); name a file")
-        }
-        guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { return (current, nil) }
-        current = destination.hasPrefix("/") ? destination
-            : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(destination)
-    }
-    return (current, "too many levels of symbolic links")
 }

@@ -3,6 +3,7 @@
 // threads; attention is split by head. With one part everything runs inline on the caller's
 // thread: that is `forward`. Two joins per block when split.
 import Foundation
+import Support
 
 extension TranscriptionNetwork {
     /// Logits (1, T, K) of one window, computed by `parts` threads; the same numbers as

@@ -4,6 +4,7 @@
 //   x (B, T, F) -> conv1 + ReLU -> conv2 + ReLU -> max-pool over frequency -> (B, T, C*N)
 //   -> encoder.proj (B, T, D) + positions -> n_layers pre-LN blocks -> ln_f
 //   -> decoder.fc1 + GELU -> decoder.fc2 -> logits (B, T, K)
+import Support
 
 /// The network with its parameters, its gradients (once a backward has run) and its saved
 /// activations. One instance belongs to one thread at a time.
@@ -84,12 +85,6 @@ public final class TranscriptionNetwork {
             positions = sinusoidalPositions(frames: frames, features: config.embedDim)
             positionFrames = frames
         }
-    }
-
-    /// The mean binary cross-entropy of the last forward's logits against `targets` (B, T, K).
-    public func loss(targets: UnsafePointer<Float>) -> Float {
-        guard let acts = activations else { preconditionFailure("loss before forward") }
-        return binaryCrossEntropyWithLogits(nil, acts.logits, targets, count: acts.rows * config.nNotes)
     }
 
     /// Back-propagates the mean BCE of the last forward (run with `training: true`) against
@@ -188,17 +183,4 @@ func linearAccumulate(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<F
         for o in 0..<outputs { row[o] += bias[o] }
     }
     sgemm(.none, .transpose, m: rows, n: outputs, k: inputs, inp, weight, beta: 1, out)
-}
-
-/// SplitMix64: a small, fast, seedable generator, so that initialisation and shuffles repeat.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -36,17 +36,6 @@ public struct HalfBandFilter: Sendable {
         let correction = 0.5 / (2 * taps.reduce(0, +))
         oddTaps = taps.map { Float($0 * correction) }
     }
-
-    /// One output sample from input centred at `center` (reads center - H ... center + H).
-    @inline(__always)
-    public func output(_ x: UnsafePointer<Float>, center: Int) -> Float {
-        var sum: Float = 0.5 * x[center]
-        for (n, h) in oddTaps.enumerated() {
-            let i = 2 * n + 1
-            sum += h * (x[center - i] + x[center + i])
-        }
-        return sum
-    }
 }
 
 #if canImport(Glibc)

@@ -3,6 +3,7 @@
 import Foundation
 import Model
 import Synchronization
+import Support
 
 /// One batch: inputs (B, T, F) and targets (B, T, K).
 public struct Batch: Sendable {

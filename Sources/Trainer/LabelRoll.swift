@@ -1,27 +1,5 @@
 // LabelRoll: note labels turned into per-frame targets on the CQT frame grid.
-
-/// Which notes a frame's targets name.
-public enum NoteSpace: Sendable, Equatable {
-    /// One target per key from `lowestNote`, `count` keys (88 from A0 for the piano).
-    case keys(lowestNote: Int, count: Int)
-    /// One target per pitch class (C = 0 ... B = 11): --only-note-names.
-    case pitchClasses
-
-    public var count: Int {
-        switch self {
-        case let .keys(_, count): return count
-        case .pitchClasses: return 12
-        }
-    }
-
-    /// The target index of MIDI pitch `note`, or nil when outside the range.
-    public func index(of note: Int) -> Int? {
-        switch self {
-        case let .keys(lowest, count): return (lowest..<(lowest + count)).contains(note) ? note - lowest : nil
-        case .pitchClasses: return note % 12
-        }
-    }
-}
+import Pipeline
 
 public enum LabelRoll {
     /// Targets [frames, space.count]: 1 where a note sounds at the frame's instant.

@@ -3,8 +3,10 @@
 import AudioIO
 import Foundation
 import Model
+import Pipeline
 import StreamingCQT
 import Synchronization
+import Support
 
 public struct PreprocessOptions: Sendable {
     public var data: String
@@ -156,7 +158,8 @@ public enum Preprocess {
     /// Window start frames: every window (non-overlapping, plus one ending at the last frame) when
     /// `keep` is 0 or covers them all; otherwise `keep` starts drawn uniformly (seeded), sorted.
     static func windowStarts(frames: Int, window: Int, keep: Int, seed: UInt64) -> [Int] {
-        let all = WindowedPrediction.windowStarts(frames: frames, window: window, stride: window)
+        var all = frames > window ? Array(Swift.stride(from: 0, through: frames - window, by: window)) : [0]
+        if all.last! + window < frames { all.append(frames - window) }
         guard keep > 0, keep < all.count else { return all }
         var generator = SeededGenerator(seed: seed)
         return (0..<keep).map { _ in Int.random(in: 0...(frames - window), using: &generator) }.sorted()

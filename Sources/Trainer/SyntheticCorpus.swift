@@ -3,6 +3,7 @@
 import AudioIO
 import Foundation
 import Model
+import Support
 
 public enum SyntheticCorpus {
     /// Writes `count` recordings of `seconds` each into root/{split}_data and root/{split}_labels.
@@ -35,25 +36,10 @@ public enum SyntheticCorpus {
     /// One recording: mono samples at `rate` and its labels (sorted by start).
     public static func render(seconds: Double, rate: Int, pitches: [Int], voices: Int,
                               generator: inout SeededGenerator) -> ([Float], [NoteLabel]) {
-        var mono = [Float](repeating: 0, count: Int(seconds * Double(rate)))
-        var labels: [NoteLabel] = []
-        for voice in 0..<voices {
-            var time = 0.1 + 0.13 * Double(voice)
-            while time < seconds - 0.7 {
-                let duration = Double.random(in: 0.25...0.6, using: &generator)
-                let pitch = pitches.randomElement(using: &generator)!
-                let f = 440 * pow(2, Double(pitch - 69) / 12)
-                let first = Int(time * Double(rate)), last = Int((time + duration) * Double(rate))
-                for i in first..<last {
-                    let t = Double(i - first) / Double(rate)
-                    let envelope = min(1, t / 0.01) * exp(-2 * t)
-                    let v = sin(2 * .pi * f * t) + 0.5 * sin(4 * .pi * f * t) + 0.25 * sin(6 * .pi * f * t)
-                    mono[i] += Float(0.15 * envelope * v)
-                }
-                labels.append(NoteLabel(start: Int(time * 44100), end: Int((time + duration) * 44100), instrument: 1, note: pitch))
-                time += duration + Double.random(in: 0.05...0.3, using: &generator)
-            }
-        }
-        return (mono, labels.sorted { $0.start < $1.start })
+        let (samples, notes) = ToneSynthesis.render(seconds: seconds, rate: rate, pitches: pitches, voices: voices,
+                                                    generator: &generator)
+        return (samples, notes.map {
+            NoteLabel(start: Int($0.start * 44100), end: Int($0.end * 44100), instrument: 1, note: $0.pitch)
+        })
     }
 }

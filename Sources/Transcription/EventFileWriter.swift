@@ -1,6 +1,7 @@
 // EventFileWriter: note events as CSV or JSON lines (onset s, offset s, MIDI pitch, name,
 // confidence), one line per finished note, flushed as it goes so an interrupted run keeps them.
 import Foundation
+import Pipeline
 
 public final class EventFileWriter: NoteSink {
     public enum Format: Sendable { case csv, jsonl }
@@ -35,12 +36,26 @@ public final class EventFileWriter: NoteSink {
         case .csv:
             line = String(format: "%.3f,%.3f,%d,%@,%.3f\n", note.onset, note.offset, note.pitch, note.name, note.confidence)
         case .jsonl:
-            line = String(format: "{\"onset\": %.3f, \"offset\": %.3f, \"pitch\": %d, \"name\": \"%@\", \"confidence\": %.3f}\n",
-                          note.onset, note.offset, note.pitch, note.name, note.confidence)
+            line = String(decoding: (try? Self.encoder.encode(JSONLine(note))) ?? Data(), as: UTF8.self) + "\n"
         }
         guard failure == nil else { return }
         do { try write(line) } catch { failure = error as? OutputError ?? OutputError(path: path, reason: "\(error)") }
     }
+
+    /// One note of a JSON-lines file: times to the millisecond, confidence to three places.
+    struct JSONLine: Codable {
+        var onset: Double, offset: Double, pitch: Int, name: String, confidence: Double
+        init(_ note: TranscribedNote) {
+            func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+            (onset, offset, pitch, name, confidence) = (rounded(note.onset), rounded(note.offset), note.pitch, note.name,
+                                                        rounded(Double(note.confidence)))
+        }
+    }
+    static let encoder = { () -> JSONEncoder in
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
 
     public func flush() throws {
         if let failure { throw failure }

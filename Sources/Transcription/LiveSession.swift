@@ -2,6 +2,7 @@
 // behind (skipping network windows, never letting latency grow), measures latency, and ends with
 // every output flushed and a summary.
 import Foundation
+import Pipeline
 import LiveCapture
 
 public struct SessionSummary: Sendable {

@@ -2,6 +2,7 @@
 // transcription live. The thin ALSA part; the events are the NoteSink's.
 import CALSA
 import Foundation
+import Pipeline
 
 public final class MIDIPort: NoteSink {
     private let sequencer: OpaquePointer

@@ -1,6 +1,7 @@
 // PianoRollView: a scrolling piano roll on the terminal - one line every few frames, a column per
 // key from A0 to C8, sounding notes drawn in colour (by confidence) when the terminal has colour.
 import Foundation
+import Pipeline
 
 public final class PianoRollView: NoteSink {
     public let lowestNote: Int, keys: Int

@@ -1,5 +1,6 @@
 // TerminalView: the notes sounding now, printed as they change: `00:12.34  C4 E4 G4`.
 import Foundation
+import Pipeline
 
 public final class TerminalView: NoteSink {
     private var active: [Int: String] = [:]

@@ -21,6 +21,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Run only the rows whose name starts with this (e.g. model.train).")
     var only: String?
 
+    @Option(help: "The weights the latency rows listen with (default: the bundled weights).")
+    var weights: String?
+
     @Option(help: "Minutes of synthetic audio for the preprocess and training rows (and their peak memory).")
     var corpusMinutes: Double = 4
 
@@ -57,11 +60,12 @@ struct Bench: ParsableCommand {
             }
         }
         if include("file") || include("live") {
-            // Latency needs a model that hears notes: the bundled weights, else the test model.
-            let bundled = defaultWeightsPath()
-            let heard = FileManager.default.fileExists(atPath: bundled)
-                ? (bundled, "default weights") : (packageFile("Tests/Fixtures/test-model.safetensors"), "test model")
-            report(try LiveBenchmarks.rows(threads: threads, trainedModel: heard))
+            // Latency needs a model that hears notes: the bundled weights (or --weights).
+            let heard = weights ?? defaultWeightsPath()
+            if !FileManager.default.fileExists(atPath: heard) {
+                printError("live.latency: no weights at '\(heard)' to hear the notes with; pass --weights for the latency rows")
+            }
+            report(try LiveBenchmarks.rows(threads: threads, trainedModel: (heard, weights == nil ? "default weights" : heard)))
         }
         if let json {
             let encoder = JSONEncoder()

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import Pipeline
 import Trainer
 import Transcription
 
@@ -44,12 +45,12 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         if let notes, let labels { return try scoreTranscription(notes: notes, labels: labels) }
         guard let data, let weights else { return }
-        let (loaded, metadata) = try WeightsFile.load(weights)
-        let network = try ParallelNetwork(network: loaded, threads: threads)
+        let engine = try TranscriptionEngine(weights: try Weights.load(weights), threads: threads,
+                                             settings: EngineSettings(stride: stride, lookahead: lookahead,
+                                                                      windowBatch: EngineSettings.fileWindowBatch))
         let bar = ProgressBar()
         let (recordings, overall, skipped) = try Trainer.Evaluate.run(
-            data: data, split: split, network: network, metadata: metadata, allowedErrors: allowedErrors,
-            decoding: .engine(stride: stride, lookahead: lookahead)) { done, total in
+            data: data, split: split, engine: engine, allowedErrors: allowedErrors) { done, total in
             bar.update(Double(done) / Double(max(total, 1)), "\(done)/\(total) recordings", force: done == total)
         }
         bar.finish()

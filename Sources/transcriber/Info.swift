@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import Pipeline
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,6 +12,8 @@ struct Info: ParsableCommand {
     var weights: String
 
     func run() throws {
+        // The network alone: a file without a front end can still be inspected (and is told why
+        // it cannot transcribe).
         let (network, metadata) = try WeightsFile.load(weights)
         let config = network.config
         let size = (try? FileManager.default.attributesOfItem(atPath: weights)[.size] as? Int) ?? 0
@@ -18,6 +21,15 @@ struct Info: ParsableCommand {
         print("network: c=\(config.c) embed_dim=\(config.embedDim) n_layers=\(config.nLayers) n_heads=\(config.nHeads) "
               + "head_dim=\(config.headDim) n_notes=\(config.nNotes) bins_per_note=\(config.binsPerNote) n_bins=\(config.nBins)")
         print("parameters: \(config.parameterCount.formatted())")
+        do {
+            let data = try WeightsDescription(data: DataDescription(metadata: metadata, of: weights), network: config, of: weights).data
+            let f = data.frontEnd
+            print("front end: \(f.sampleRate) Hz, hop \(f.hopLength), \(f.binsPerNote) bins per note from \(NoteName.name(ofMIDI: f.lowestNote)), "
+                  + "\(f.alignment.rawValue) alignment; window \(data.windowFrames) frames; "
+                  + (data.onlyNoteNames ? "12 pitch classes" : "\(data.space.count) keys"))
+        } catch {
+            print("cannot transcribe with these weights: \(error)")
+        }
         print("metadata:")
         let width = metadata.keys.map(\.count).max() ?? 0
         for key in metadata.keys.sorted() {

@@ -1,16 +1,20 @@
-// `transcriber predict FEATURES --weights W -o OUT`: per-frame note probabilities from CQT frames.
+// `transcriber predict FEATURES --weights W -o OUT`: per-frame note probabilities from CQT frames,
+// as the transcription engine computes them before it decodes notes.
 import ArgumentParser
 import Foundation
 import Model
+import Pipeline
+import StreamingCQT
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the network over CQT frames and write per-frame note probabilities.",
         discussion: """
-            FEATURES is a safetensors file with a tensor 'cqt' [frames, bins]. One-second windows \
-            slide over it every --stride frames; a frame covered by several windows gets the mean \
-            of their probabilities. With --stride equal to the window (43) the windows do not \
-            overlap and each frame's value is exactly the network's. Writes 'probabilities' \
+            FEATURES is a safetensors file with a tensor 'cqt' [frames, bins] (what `transcriber cqt` \
+            writes). The frames go through the same engine as `file`: a window ending every --stride \
+            frames, each frame the mean of every window over it, or with --lookahead taken from the \
+            first window holding that many frames after it (as live decodes). The probabilities \
+            written are the very numbers `file` decodes its notes from. Writes 'probabilities' \
             [frames, notes] with the weights' metadata.
             """)
 
@@ -23,20 +27,23 @@ struct Predict: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the probabilities (.safetensors).")
     var output: String
 
-    @Option(help: "Frames between window starts (default: the window length, no overlap).")
-    var stride: Int?
+    @Option(help: "Frames between network windows (file's default).")
+    var stride: Int = EngineSettings.file.stride
 
-    @Option(help: "Cores to use (windows are split between them).")
+    @Option(help: "Take each frame from the first window with this many frames after it, as live does (default: the mean of every window over it).")
+    var lookahead: Int?
+
+    @Option(help: "Cores to use.")
     var threads: Int = 1
 
     func validate() throws {
-        if let stride, stride <= 0 { throw ValidationError("--stride must be a positive number of frames") }
+        if stride <= 0 { throw ValidationError("--stride must be a positive number of frames") }
+        if let lookahead, lookahead < 0 { throw ValidationError("--lookahead must be 0 or more frames") }
         if threads <= 0 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
-        let (loaded, metadata) = try WeightsFile.load(weights)
-        let network = try ParallelNetwork(network: loaded, threads: threads)
+        let loaded = try Weights.load(weights)
         let file = try SafeTensorsFile.read(features)
         guard let info = file.info("cqt") else {
             throw UserError("'\(features)' has no tensor 'cqt' [frames, bins]; it is not a features file")
@@ -44,25 +51,32 @@ struct Predict: ParsableCommand {
         guard info.shape.count == 2 else {
             throw UserError("tensor 'cqt' in '\(features)' has shape \(info.shape); expected [frames, bins]")
         }
+        let frontEnd: CQTSettings
+        do { frontEnd = try CQTSettings(metadata: file.metadata) } catch {
+            throw UserError("'\(features)' does not say how its frames were made (\(error)); make it with `transcriber cqt`")
+        }
+        let differences = loaded.description.data.frontEndDifferences(frontEnd)
+        guard differences.isEmpty else {
+            throw UserError("'\(features)' was made with another front end than '\(weights)' ("
+                + differences.joined(separator: "; ") + "); compute the features with the weights' CQT settings")
+        }
         let (frames, bins) = (info.shape[0], info.shape[1])
-        guard bins == network.config.nBins else {
-            throw UserError("'\(features)' has \(bins) bins per frame but the weights expect \(network.config.nBins) "
-                + "(n_bins); compute the features with the weights' CQT settings")
+        guard bins == frontEnd.binCount else {
+            throw UserError("'\(features)' has \(bins) bins per frame but its settings give \(frontEnd.binCount)")
         }
-        for key in ["sample_rate", "hop_length", "bins_per_note", "lowest_note"] {
-            if let mine = metadata[key], let theirs = file.metadata[key], mine != theirs {
-                throw UserError("'\(features)' was made with \(key)=\(theirs) but the weights use \(key)=\(mine)")
-            }
-        }
-        let window = Int(metadata["window_frames"] ?? "") ?? 43
-        let probabilities = try WindowedPrediction.probabilities(
-            network: network, features: try file.floats("cqt"), frames: frames,
-            window: window, stride: stride ?? window)
-        var writer = SafeTensorsWriter(metadata: metadata.merging([
-            "window_frames": "\(window)", "stride": "\(stride ?? window)", "source": features,
+        let settings = EngineSettings(stride: stride, lookahead: lookahead, windowBatch: EngineSettings.fileWindowBatch)
+        let engine = try TranscriptionEngine(weights: loaded, threads: threads, settings: settings)
+        var probabilities: [Float] = []
+        probabilities.reserveCapacity(frames * engine.space.count)
+        engine.frameObserver = { probabilities.append(contentsOf: $0) }
+        try file.floats("cqt").withUnsafeBufferPointer { try engine.push(frames: $0) }
+        try engine.finish()
+        var writer = SafeTensorsWriter(metadata: loaded.metadata.merging([
+            "stride": "\(stride)", "lookahead": lookahead.map { "\($0)" } ?? "none: the mean of every window over a frame",
+            "source": features,
         ]) { $1 })
-        writer.add("probabilities", shape: [frames, network.config.nNotes], values: probabilities)
+        writer.add("probabilities", shape: [frames, engine.space.count], values: probabilities)
         try writer.write(to: output)
-        printError("wrote \(frames) frames x \(network.config.nNotes) notes to \(output)")
+        printError("wrote \(frames) frames x \(engine.space.count) notes to \(output)")
     }
 }

@@ -4,6 +4,7 @@ import AudioIO
 import Foundation
 import LiveCapture
 import Model
+import Pipeline
 import Transcription
 
 /// What every transcribing command shares: the weights, the outputs, the pace of inference.
@@ -30,7 +31,8 @@ struct TranscriptionOptions: ParsableArguments {
         }
     }
 
-    func loadWeights() throws -> (ParallelNetwork, [String: String]) {
+    /// The transcription engine for the weights asked for (or the bundled ones), with `settings`.
+    func engine(_ settings: EngineSettings) throws -> TranscriptionEngine {
         let path = weights ?? defaultWeightsPath()
         guard FileManager.default.fileExists(atPath: path) else {
             throw UserError(weights == nil
@@ -38,8 +40,7 @@ struct TranscriptionOptions: ParsableArguments {
                   + "and pass --weights RUN/weights.safetensors"
                 : "weights file '\(path)' does not exist")
         }
-        let (network, metadata) = try WeightsFile.load(path)
-        return (try ParallelNetwork(network: network, threads: threads), metadata)
+        return try TranscriptionEngine(weights: try Weights.load(path), threads: threads, settings: settings)
     }
 
     /// Opens every requested output; a path that cannot be written fails here, before any audio.
@@ -75,8 +76,7 @@ struct Live: ParsableCommand {
     @OptionGroup var options: TranscriptionOptions
 
     func run() throws {
-        let (network, metadata) = try options.loadWeights()
-        let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: stride, lookahead: lookahead))
+        let engine = try options.engine(EngineSettings(stride: stride, lookahead: lookahead))
         let source = try ALSASource(device: device, sampleRate: engine.sampleRate)
         if !options.quiet {
             printError("listening on '\(device)' (\(source.device.format.sampleRate) Hz, \(source.device.format.channels) channel(s), "
@@ -100,8 +100,7 @@ struct Replay: ParsableCommand {
     func validate() throws { guard speed > 0 else { throw ValidationError("--speed must be positive") } }
 
     func run() throws {
-        let (network, metadata) = try options.loadWeights()
-        let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: stride, lookahead: lookahead))
+        let engine = try options.engine(EngineSettings(stride: stride, lookahead: lookahead))
         let source = try MemorySource(file: file, sampleRate: engine.sampleRate, speed: speed)
         try runSession(source: source, engine: engine, options: options)
     }
@@ -126,8 +125,8 @@ struct File: ParsableCommand {
     @OptionGroup var options: TranscriptionOptions
 
     func run() throws {
-        let (network, metadata) = try options.loadWeights()
-        let engine = try TranscriptionEngine(network: network, metadata: metadata, settings: EngineSettings(stride: stride, lookahead: lookahead))
+        let engine = try options.engine(EngineSettings(stride: stride, lookahead: lookahead,
+                                                       windowBatch: EngineSettings.fileWindowBatch))
         _ = try AudioFileReader(file)   // unreadable, empty or truncated: fail before any output exists
         for sink in try options.sinks() { engine.add(sink) }
         let start = Date()

@@ -2,6 +2,7 @@
 // never touches inference (the live path and evaluation see the network MODEL.md describes).
 import Testing
 @testable import Model
+import Support
 
 @Suite struct DropoutTests {
     @Test(arguments: [Float(0.1), 0.25, 0.5])

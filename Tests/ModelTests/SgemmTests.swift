@@ -1,6 +1,7 @@
 // Tests of the OpenBLAS binding: sgemm equals a naive product for every transpose and shape.
 import Testing
 @testable import Model
+import Support
 
 /// Float32 dot products of length K against Double: error ~ sqrt(K) * eps * |a||b|; 1e-5 of
 /// the largest |C| holds for the K <= 300 used here and catches any layout or stride mistake.

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import Model
 @testable import StreamingCQT
+import Support
 
 /// Float32 FFT vs Double DFT: error grows like log2(N) * eps * max|X|; 1e-5 of the peak is
 /// ample for N <= 4096 and still catches a wrong bin, sign or scale.

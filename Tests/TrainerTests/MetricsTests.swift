@@ -1,7 +1,9 @@
 // The metrics against hand-worked cases and against numbers mir_eval gives for a fixed case
 // (Fixtures/mir_eval.json, made by scripts/fixtures/make_mir_eval_fixture.py).
 import Foundation
+import Pipeline
 import Testing
+import TestSupport
 @testable import Trainer
 
 /// Frames as sets of key indices to [frames, K] arrays.

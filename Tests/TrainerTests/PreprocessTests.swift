@@ -2,12 +2,14 @@
 // and a second run resumes without redoing what is finished.
 import AudioIO
 import Foundation
+import Pipeline
 import Testing
+import TestSupport
 @testable import Trainer
 
 @Suite struct PreprocessTests {
     @Test func brokenRecordingsAreReportedAndTheRestGoOn() throws {
-        let root = trainerScratch()
+        let root = scratchFolder("trainer")
         defer { try? FileManager.default.removeItem(at: root) }
         let data = root.appendingPathComponent("data")
         try TinyCorpus.make(root: data, count: 7, seconds: 2, seed: 3)
@@ -46,7 +48,7 @@ import Testing
     }
 
     @Test func anEmptySplitIsAClearError() throws {
-        let root = trainerScratch()
+        let root = scratchFolder("trainer")
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.createDirectory(at: root.appendingPathComponent("train_data"), withIntermediateDirectories: true)
         #expect { try Preprocess.run(PreprocessOptions(data: root.path, output: root.appendingPathComponent("o").path)) }
@@ -56,7 +58,7 @@ import Testing
     }
 
     @Test func changedSettingsAreRedoneNotReused() throws {
-        let root = trainerScratch()
+        let root = scratchFolder("trainer")
         defer { try? FileManager.default.removeItem(at: root) }
         try TinyCorpus.make(root: root.appendingPathComponent("data"), count: 1, seconds: 2, seed: 4)
         var options = PreprocessOptions(data: root.appendingPathComponent("data").path, output: root.appendingPathComponent("out").path)

@@ -2,13 +2,15 @@
 // the project's own trainer on synthetic harmonic tones over three octaves. Run once:
 //   MAKE_TEST_MODEL=1 swift test --filter makeTestModel
 import Foundation
+import Pipeline
 import Testing
+import TestSupport
 @testable import Model
 @testable import Trainer
 
 @Test(.enabled(if: ProcessInfo.processInfo.environment["MAKE_TEST_MODEL"] == "1", "set MAKE_TEST_MODEL=1 to remake the fixture"))
 func makeTestModel() throws {
-    let root = trainerScratch()
+    let root = scratchFolder("trainer")
     defer { try? FileManager.default.removeItem(at: root) }
     let data = root.appendingPathComponent("data")
     try SyntheticCorpus.make(root: data, count: 48, seconds: 8, seed: 11, pitches: Array(48...84), voices: 2)

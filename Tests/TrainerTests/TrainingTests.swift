@@ -3,14 +3,16 @@
 import AudioIO
 import Foundation
 import StreamingCQT
+import Pipeline
 import Testing
+import TestSupport
 @testable import Model
 @testable import Trainer
 
 @Suite(.serialized) struct TrainingTests {
     /// One corpus and its preprocessed windows, shared by the tests of this suite.
     static let corpus: (root: URL, chunks: URL) = {
-        let root = trainerScratch()
+        let root = scratchFolder("trainer")
         try! TinyCorpus.make(root: root.appendingPathComponent("data"), count: 6, seconds: 6, seed: 1)
         try! TinyCorpus.make(root: root.appendingPathComponent("data"), split: "test", count: 2, seconds: 6, seed: 2)
         for split in ["train", "test"] {
@@ -203,14 +205,14 @@ import Testing
     @Test func addingRecordingsNeverMovesOneIntoValidation() {
         let first = (1...647).map { String(format: "%05d", $0) }
         let grown = first + (10001...10579).map { String(format: "%05d", $0) } + (20001...20579).map { String(format: "%05d", $0) }
-        let before = TrainingRun.heldOut(first, fraction: 0.1, seed: 0)
-        let after = TrainingRun.heldOut(grown, fraction: 0.1, seed: 0)
+        let before = ValidationSplit.heldOut(first, fraction: 0.1, seed: 0)
+        let after = ValidationSplit.heldOut(grown, fraction: 0.1, seed: 0)
         #expect(after.intersection(first) == before)
         for (ids, held) in [(first, before), (grown, after)] {
             let share = Double(held.count) / Double(ids.count)
             #expect(share > 0.07 && share < 0.13, "held out \(held.count) of \(ids.count)")
         }
-        #expect(TrainingRun.heldOut(first, fraction: 0.1, seed: 1) != before)
+        #expect(ValidationSplit.heldOut(first, fraction: 0.1, seed: 1) != before)
     }
 
     /// A later stage shuffles with another seed and validates on the same recordings: the draw
@@ -225,9 +227,9 @@ import Testing
         var other = second
         other.validationSeed = 3
         #expect(try TrainingRun(other).validation?.ids != held)
-        #expect(TrainingRun.heldOut(["a", "b"], fraction: 0.1, seed: 0).count == 1)
-        #expect(TrainingRun.heldOut(["a", "b"], fraction: 0.99, seed: 0).count == 1)
-        #expect(TrainingRun.heldOut(["a"], fraction: 0.5, seed: 0).isEmpty)
+        #expect(ValidationSplit.heldOut(["a", "b"], fraction: 0.1, seed: 0).count == 1)
+        #expect(ValidationSplit.heldOut(["a", "b"], fraction: 0.99, seed: 0).count == 1)
+        #expect(ValidationSplit.heldOut(["a"], fraction: 0.5, seed: 0).isEmpty)
     }
 
     /// A resumed run validates on the recordings its checkpoint's run drew: left open, the
@@ -247,7 +249,7 @@ import Testing
         #expect(resumed.validationSeed == 3 && resumed.validationFraction == 0.2)
         #expect(resumed.validation?.ids == held)
         // Without the checkpoint, leaving it open would draw with seed 0: another set.
-        #expect(TrainingRun.heldOut(started.train.ids + held, fraction: 0.2, seed: 0) != Set(held))
+        #expect(ValidationSplit.heldOut(started.train.ids + held, fraction: 0.2, seed: 0) != Set(held))
 
         for (seed, fraction, named) in [(UInt64(0), 0.2, "--validation-seed 3"), (3, 0.3, "fraction 0.2")] {
             var other = resume
@@ -260,9 +262,9 @@ import Testing
             }
         }
 
-        let old = try TrainingRun.validationDraw(resume, resuming: ("old.safetensors", ["seed": "7", "validation_fraction": "0.1"]))
+        let old = try ValidationSplit.draw(resume, resuming: ("old.safetensors", ["seed": "7", "validation_fraction": "0.1"]))
         #expect(old.seed == 7 && old.fraction == 0.1)
-        let fresh = try TrainingRun.validationDraw(TrainingOptions(data: "d", runDirectory: "r"), resuming: nil)
+        let fresh = try ValidationSplit.draw(TrainingOptions(data: "d", runDirectory: "r"), resuming: nil)
         #expect(fresh.seed == 0 && fresh.fraction == TrainingOptions.defaultValidationFraction)
     }
 
@@ -321,9 +323,11 @@ import Testing
         let run = try TrainingRun(options(run: "run-eval", epochs: 6))
         let chunks = try run.run()!
         let weights = Self.corpus.root.appendingPathComponent("run-eval/weights.safetensors").path
-        let (network, metadata) = try WeightsFile.load(weights)
-        let result = try Evaluate.run(data: Self.corpus.root.appendingPathComponent("data").path, split: "test",
-                                      network: try ParallelNetwork(network: network, threads: 1), metadata: metadata)
+        // Windows of the stride's own length, ending at frames 42, 85, ...: each frame decoded from
+        // the one window over it, as the chunks' windows (from frame 0, no overlap) are scored.
+        let loaded = try Weights.load(weights)
+        let engine = try TranscriptionEngine(weights: loaded, settings: EngineSettings(stride: 43, lookahead: nil, windowBatch: 8))
+        let result = try Evaluate.run(data: Self.corpus.root.appendingPathComponent("data").path, split: "test", engine: engine)
         #expect(result.recordings.count == 2 && result.skipped.isEmpty)
         print("tiny corpus evaluate: frame F1 \(result.overall.f1) (windows: \(chunks.f1)), note F1 \(result.overall.noteF1)")
         // The windows cover every frame once, except the last window's overlap with the one before.
@@ -331,8 +335,8 @@ import Testing
         #expect(abs(result.overall.f1 - chunks.f1) < 0.03)
         #expect(result.overall.referenceNotes > 0)
         // A stride and look-ahead that do not fit a window: one clear error before any recording.
-        #expect { try Evaluate.run(data: Self.corpus.root.appendingPathComponent("data").path, split: "test",
-                                   network: try ParallelNetwork(network: network, threads: 1), metadata: metadata,
-                                   decoding: .engine(stride: 30, lookahead: 21)) } throws: { "\($0)".contains("must be at most a window (43 frames)") }
+        #expect { try TranscriptionEngine(weights: loaded, settings: EngineSettings(stride: 30, lookahead: 21)) } throws: {
+            "\($0)".contains("must be at most a window (43 frames)")
+        }
     }
 }

@@ -3,6 +3,8 @@
 // finished recordings, train resumes from its last epoch, live leaves a valid MIDI file.
 import Foundation
 import Testing
+import TestSupport
+import Pipeline
 import Trainer
 import Transcription
 
@@ -101,12 +103,12 @@ func files(in folder: URL) -> [String] {
         let process = try startTranscriber(["replay", recording.wav, "--weights", testModel, "--speed", "2", "--midi", midi,
                                             "--max-lag", "20", "--buffer-seconds", "30", "--quiet"])
         let flushed = waitFor(60) {
-            ((try? MIDIFile.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))) ?? []).count >= 3
+            ((try? MIDIReader.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))) ?? []).count >= 3
         }
         usleep(1_000_000)
         killOutright(process)
         #expect(flushed)
-        let notes = try MIDIFile.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))
+        let notes = try MIDIReader.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))
         #expect(notes.count >= 3)
         // They are notes of the recording, heard before the kill.
         #expect(notes.allSatisfy { n in recording.labels.contains { $0.note == n.pitch } })

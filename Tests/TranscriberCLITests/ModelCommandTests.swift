@@ -1,6 +1,8 @@
 // `transcriber info` and `transcriber predict` as a user runs them.
 import Foundation
 import Model
+import Pipeline
+import StreamingCQT
 import Testing
 
 func cliScratch() -> URL {
@@ -9,7 +11,15 @@ func cliScratch() -> URL {
     return url
 }
 
-let cliConfig = ModelConfig(c: 1, embedDim: 8, nLayers: 1, nHeads: 2, headDim: 4, nNotes: 5, binsPerNote: 2, nBins: 12)
+let cliConfig = ModelConfig(c: 1, embedDim: 8, nLayers: 1, nHeads: 2, headDim: 4, nNotes: 6, binsPerNote: 2, nBins: 12)
+/// The front end cliConfig's network takes: six notes from C4, two bins each.
+let cliFrontEnd = CQTSettings(binsPerNote: 2, lowestNote: 60, notes: 6)
+
+/// Saves `network` as a complete weights file (front end, window, notes) for cliFrontEnd.
+func saveCLIWeights(_ network: TranscriptionNetwork, window: Int = 43, to path: String) throws {
+    let data = DataDescription(frontEnd: cliFrontEnd, windowFrames: window, space: .keys(lowestNote: 60, count: 6))
+    try WeightsFile.save(network, extra: data.metadata, to: path)
+}
 
 @Suite struct ModelCommandTests {
     @Test func infoShowsSettingsAndParameterCount() throws {
@@ -41,20 +51,24 @@ let cliConfig = ModelConfig(c: 1, embedDim: 8, nLayers: 1, nHeads: 2, headDim: 4
         defer { try? FileManager.default.removeItem(at: dir) }
         let weights = dir.appendingPathComponent("w.safetensors").path
         let network = try TranscriptionNetwork(config: cliConfig, seed: 2)
-        try WeightsFile.save(network, extra: ["window_frames": "4"], to: weights)
+        try saveCLIWeights(network, window: 4, to: weights)
         let frames = 8
         let cqt = (0..<(frames * cliConfig.nBins)).map { Float(sin(Double($0) * 0.37)) }
-        var writer = SafeTensorsWriter()
+        var writer = SafeTensorsWriter(metadata: cliFrontEnd.metadata)
         writer.add("cqt", shape: [frames, cliConfig.nBins], values: cqt)
         let features = dir.appendingPathComponent("f.safetensors").path
         try writer.write(to: features)
         let output = dir.appendingPathComponent("p.safetensors").path
-        let result = try runTranscriber(["predict", features, "--weights", weights, "-o", output])
+        // A window every 4 frames of 4: windows ending at frames 3 and 7 do not overlap, so each
+        // frame's probability is the network's on its window.
+        let result = try runTranscriber(["predict", features, "--weights", weights, "-o", output, "--stride", "4"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let written = try SafeTensorsFile.read(output)
         #expect(written.info("probabilities")?.shape == [frames, cliConfig.nNotes])
-        let expected = try WindowedPrediction.probabilities(network: try ParallelNetwork(network: network, threads: 1), features: cqt, frames: frames, window: 4, stride: 4)
-        #expect(try written.floats("probabilities") == expected)
+        let expected = cqt.withUnsafeBufferPointer { all in
+            [0, 4].flatMap { start in Array(network.forward(all.baseAddress! + start * cliConfig.nBins, batch: 1, frames: 4)) }
+        }.map { 1 / (1 + exp(-$0)) }
+        #expect(zip(try written.floats("probabilities"), expected).allSatisfy { abs($0 - $1) < 1e-6 })
         #expect(written.metadata["n_layers"] == "1")
     }
 
@@ -62,15 +76,15 @@ let cliConfig = ModelConfig(c: 1, embedDim: 8, nLayers: 1, nHeads: 2, headDim: 4
         let dir = cliScratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let weights = dir.appendingPathComponent("w.safetensors").path
-        try WeightsFile.save(try TranscriptionNetwork(config: cliConfig, seed: 2), to: weights)
-        var writer = SafeTensorsWriter()
+        try saveCLIWeights(try TranscriptionNetwork(config: cliConfig, seed: 2), to: weights)
+        var writer = SafeTensorsWriter(metadata: CQTSettings(binsPerNote: 2, lowestNote: 60, notes: 5).metadata)
         writer.add("cqt", shape: [3, 10], values: Array(repeating: 0, count: 30))
         let features = dir.appendingPathComponent("f.safetensors").path
         try writer.write(to: features)
         let output = dir.appendingPathComponent("p.safetensors").path
         let result = try runTranscriber(["predict", features, "--weights", weights, "-o", output])
         #expect(result.status != 0)
-        #expect(result.stderr.contains("10 bins per frame but the weights expect 12"))
+        #expect(result.stderr.contains("another front end") && result.stderr.contains("n_bins 12 against 10"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: output))
     }
 }

@@ -5,8 +5,11 @@ import AudioIO
 import Foundation
 import Model
 import Testing
+import TestSupport
+import Pipeline
 import Trainer
 import Transcription
+import Support
 
 let testModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Fixtures/test-model.safetensors").path
@@ -51,7 +54,7 @@ func csvNotes(_ path: String) throws -> [(pitch: Int, onset: Double, offset: Dou
         let midi = dir.appendingPathComponent("out.mid").path
         let result = try runTranscriber(["file", recording.wav, "--weights", testModel, "--midi", midi, "--quiet"])
         #expect(result.status == 0, "\(result.stderr)")
-        let notes = try MIDIFile.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))
+        let notes = try MIDIReader.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))
         let f1 = recording.noteF1(notes)
         print("file: \(notes.count) notes in the MIDI file, \(recording.labels.count) labelled, note F1 \(f1)")
         // The test model (28k parameters, 8 minutes on synthetic tones) finds every pitch but
@@ -168,7 +171,7 @@ func csvNotes(_ path: String) throws -> [(pitch: Int, onset: Double, offset: Dou
         try FileManager.default.createSymbolicLink(atPath: midiLink, withDestinationPath: midiTarget)
         #expect(try runTranscriber(["file", recording.wav, "--weights", testModel, "--midi", midiLink, "--quiet"]).status == 0)
         #expect((try FileManager.default.attributesOfItem(atPath: midiLink)[.type] as? FileAttributeType) == .typeSymbolicLink)
-        #expect(try !MIDIFile.notes(in: Data(contentsOf: URL(fileURLWithPath: midiTarget))).isEmpty)
+        #expect(try !MIDIReader.notes(in: Data(contentsOf: URL(fileURLWithPath: midiTarget))).isEmpty)
         let missing = try runTranscriber(["replay", dir.appendingPathComponent("nothing.wav").path, "--weights", testModel])
         #expect(missing.status != 0 && missing.stderr.contains("no such file"))
         // Weights without the front end's settings: not silently run with guessed ones.

@@ -1,7 +1,9 @@
 // The MIDI reader on damaged files: it returns what it could read or says the file is not MIDI;
 // it never traps (each case here is one the fuzzer, Fuzz/MIDIFuzz, found or could).
 import Foundation
+import Pipeline
 import Testing
+import TestSupport
 @testable import Transcription
 
 @Suite struct MIDIFileTests {
@@ -15,7 +17,7 @@ import Testing
     @Test func writtenNotesReadBackToTheTick() throws {
         let notes = [TranscribedNote(pitch: 60, onset: 0.5, offset: 1.25, confidence: 0.9, name: "C4"),
                      TranscribedNote(pitch: 64, onset: 0.75, offset: 2, confidence: 0.5, name: "E4")]
-        let back = try MIDIFile.notes(in: MIDIFile.data(notes))
+        let back = try MIDIReader.notes(in: MIDIFile.data(notes))
         #expect(back.map(\.pitch) == [60, 64])
         #expect(back.map(\.onset) == [0.5, 0.75] && back.map(\.offset) == [1.25, 2])
     }
@@ -31,14 +33,14 @@ import Testing
         header + track([0x00, 0x40, 0x40]), header + track([0x00, 0x90, 60, 100], length: 1 << 30),
     ])
     func damagedFilesNeverTrap(bytes: [UInt8]) {
-        _ = try? MIDIFile.notes(in: Data(bytes))
+        _ = try? MIDIReader.notes(in: Data(bytes))
     }
 
     @Test func notMIDIOrZeroDivisionIsAClearError() {
-        #expect(throws: MIDIFile.ReadError.self) { _ = try MIDIFile.notes(in: Data("RIFF....WAVEfmt ".utf8)) }
+        #expect(throws: MIDIReader.ReadError.self) { _ = try MIDIReader.notes(in: Data("RIFF....WAVEfmt ".utf8)) }
         var zero = Self.header
         zero[12] = 0; zero[13] = 0
-        #expect { _ = try MIDIFile.notes(in: Data(zero + Self.track([0x00, 0xFF, 0x2F, 0x00]))) } throws: {
+        #expect { _ = try MIDIReader.notes(in: Data(zero + Self.track([0x00, 0xFF, 0x2F, 0x00]))) } throws: {
             "\($0)".contains("0 ticks per quarter note")
         }
     }

@@ -1,5 +1,7 @@
 // The piano roll: a line per step of time, the sounding keys marked in their columns.
+import Pipeline
 import Testing
+import TestSupport
 @testable import Transcription
 
 @Suite struct PianoRollViewTests {

@@ -3,6 +3,7 @@
 // that is off in inference and changes no tensor name. Inverted dropout, as torch.nn.Dropout:
 // kept values are scaled by 1/(1-rate) so inference needs no rescaling.
 // Sizes: `count` elements of any tensor.
+import Support
 
 /// Residual dropout for one training forward. The masks are drawn from `seed` alone, so a forward
 /// repeated with the same settings drops the same elements (the gradient test relies on it) and a

@@ -13,15 +13,6 @@ public func sinusoidalPositions(frames: Int, features d: Int) -> [Float] {
     return table
 }
 
-/// x[b, t, :] += pe[t, :] for each of `batch` windows of `frames` rows.
-public func addPositions(_ x: UnsafeMutablePointer<Float>, _ pe: UnsafePointer<Float>,
-                         batch: Int, frames: Int, features d: Int) {
-    for b in 0..<batch {
-        let base = x + b * frames * d
-        for i in 0..<(frames * d) { base[i] += pe[i] }
-    }
-}
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,6 +1,6 @@
 // Tests of note naming: MIDI numbers and names agree both ways.
 import Testing
-@testable import Transcription
+@testable import Pipeline
 
 @Suite struct NoteNameTests {
     @Test func knownNames() {

@@ -1,5 +1,5 @@
-// NoteDecoder: per-frame note probabilities into note events, frame by frame (live) or over a
-// whole recording (evaluation) - the same code, so both see the same notes.
+// NoteDecoder: per-frame note probabilities into note events, frame by frame - the decoder of
+// the transcription engine, which every command runs, so all of them see the same notes.
 
 /// Thresholds with hysteresis and a minimum length.
 public struct NoteDecoderSettings: Codable, Sendable, Equatable {
@@ -76,6 +76,12 @@ public final class NoteDecoder {
             }
         }
         frames += 1
+    }
+
+    /// Forgets every note and starts again at frame 0 (a new recording).
+    public func reset() {
+        for k in 0..<notes { start[k] = -1; confirmed[k] = false; sum[k] = 0 }
+        frames = 0
     }
 
     /// Ends every sounding note at the current frame (end of input).

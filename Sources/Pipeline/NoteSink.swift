@@ -1,0 +1,43 @@
+// NoteSink: where the engine's notes go (the terminal, files, a MIDI port, a scorer), and the
+// note as they see it.
+
+/// A note as the outputs see it: MIDI pitch (or pitch class), times in seconds of audio.
+public struct TranscribedNote: Sendable, Equatable {
+    public var pitch: Int
+    public var onset: Double
+    public var offset: Double
+    public var confidence: Float
+    /// "C4", or "C" for a pitch class.
+    public var name: String
+
+    public init(pitch: Int, onset: Double, offset: Double, confidence: Float, name: String) {
+        self.pitch = pitch
+        self.onset = onset
+        self.offset = offset
+        self.confidence = confidence
+        self.name = name
+    }
+}
+
+/// Where note events go.
+public protocol NoteSink: AnyObject {
+    /// A note began (confirmed); `time` is the audio time of its onset.
+    func noteOn(pitch: Int, name: String, time: Double, confidence: Float)
+    /// A note ended.
+    func noteOff(_ note: TranscribedNote)
+    /// The audio time has advanced to `time` (once per frame).
+    func advance(to time: Double)
+    /// Writes out what is buffered (called periodically and at the end).
+    func flush() throws
+}
+
+/// Collects every finished note, in the order they end (for `evaluate` and tests).
+public final class NoteCollector: NoteSink {
+    public private(set) var notes: [TranscribedNote] = []
+    public init() {}
+    public func clear() { notes.removeAll() }
+    public func noteOn(pitch: Int, name: String, time: Double, confidence: Float) {}
+    public func noteOff(_ note: TranscribedNote) { notes.append(note) }
+    public func advance(to time: Double) {}
+    public func flush() throws {}
+}

@@ -1,0 +1,310 @@
+// TranscriptionEngine: samples (or CQT frames) in, note events out - the streaming CQT, a window
+// every `stride` frames through the network, the rule that turns windows into per-frame
+// probabilities, and the note decoder. The one engine `live`, `replay`, `file`, `evaluate` and
+// `predict` run, configured from the weights' description.
+import Foundation
+import Model
+import StreamingCQT
+
+public struct EngineError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public struct EngineSettings: Sendable, Equatable {
+    /// Frames between network windows (6 = every 139 ms at the defaults).
+    public var stride = 6
+    /// Frames of audio after a frame that its window must hold before the frame is decoded.
+    /// The network sees the whole window at once, and a frame at the window's very end has no
+    /// audio after it to tell an onset from a transient; each frame of look-ahead adds 23 ms of
+    /// latency and buys accuracy (docs/RESULTS.md, "Latency and accuracy").
+    /// nil: each frame is the mean of every window that covers it, decoded once the last of them
+    /// has run (a window less a stride after it, about a second): the most accurate, for `file`.
+    public var lookahead: Int? = 0
+    public var decoder = NoteDecoderSettings()
+    /// Windows run through the network together, as one batch. Live inference runs each window
+    /// the moment it falls due (1); `file`, `evaluate` and `predict` have the audio ahead of them
+    /// and batch, which makes every matrix product larger and faster. The notes do not change.
+    public var windowBatch = 1
+    /// `live` and `replay`: a window every 139 ms, frames decoded 93 ms after they sound.
+    public static let live = EngineSettings(stride: 6, lookahead: liveLookahead)
+    public static let liveLookahead = 4
+    /// `file` (and `evaluate`, which scores what `file` prints): latency does not matter, so
+    /// each frame is the mean of the four windows over it, a window every 11 frames
+    /// (docs/RESULTS.md measures it against one window with 21 frames after the frame).
+    public static let file = EngineSettings(stride: 11, lookahead: nil, windowBatch: fileWindowBatch)
+    public static let fileWindowBatch = 16
+
+    public init(stride: Int = 6, lookahead: Int? = 0, decoder: NoteDecoderSettings = NoteDecoderSettings(),
+                windowBatch: Int = 1) {
+        self.stride = stride
+        self.lookahead = lookahead
+        self.decoder = decoder
+        self.windowBatch = windowBatch
+    }
+
+    /// Checks the settings against a window of `windowFrames` frames; the message says what to change.
+    public func validate(windowFrames: Int) throws(EngineError) {
+        guard stride >= 1 else { throw EngineError("the stride must be at least one frame (it is \(stride))") }
+        guard (lookahead ?? 0) >= 0 else { throw EngineError("the look-ahead cannot be negative (it is \(lookahead ?? 0))") }
+        guard windowBatch >= 1 else { throw EngineError("the window batch must be at least 1 (it is \(windowBatch))") }
+        guard stride + (lookahead ?? 0) <= windowFrames else {
+            let what = lookahead.map { "the stride (\(stride)) plus the look-ahead (\($0))" } ?? "the stride (\(stride))"
+            throw EngineError("\(what) must be at most a window (\(windowFrames) frames), or frames would fall between windows")
+        }
+    }
+}
+
+public final class TranscriptionEngine {
+    public let cqt: StreamingCQT
+    public let network: ParallelNetwork
+    public let settings: EngineSettings
+    public let description: WeightsDescription
+    public let windowFrames: Int
+    public var space: NoteSpace { description.data.space }
+    let bins: Int, notes: Int
+    /// The last `windowFrames` CQT frames, oldest first (a ring indexed by frame number).
+    private let history: UnsafeMutableBufferPointer<Float>
+    /// The windows due and not yet run (up to `windowBatch`), and their probabilities once run.
+    private let windows: UnsafeMutableBufferPointer<Float>
+    private let probabilities: UnsafeMutableBufferPointer<Float>
+    private var pending: [(newest: Int, lookahead: Int?)] = []
+    private let silence: UnsafeMutableBufferPointer<Float>
+    /// Averaging (lookahead nil): the sums of the windows over the frames not yet decoded, and
+    /// how many windows each has (rings indexed by frame number).
+    private let sums: UnsafeMutableBufferPointer<Float>
+    private let counts: UnsafeMutableBufferPointer<Float>
+    /// The newest frame of the last window scheduled.
+    private var lastWindowEnd = -1
+    private let decoder: NoteDecoder
+    /// Whether CQT frames were pushed directly (`push(frames:)`), not audio.
+    private var fedFrames = false
+    /// CQT frames seen, and frames handed to the decoder.
+    public private(set) var framesSeen = 0
+    public private(set) var framesDecoded = 0
+    /// Windows not run because inference fell behind, and frames given up as silence for it.
+    public private(set) var windowsSkipped = 0
+    public private(set) var framesDropped = 0
+    public private(set) var windowsRun = 0
+    public private(set) var notesEmitted = 0
+    private var sinks: [NoteSink] = []
+    /// Sees every decoded frame's note probabilities, in order (`evaluate`, `predict`).
+    public var frameObserver: ((UnsafeBufferPointer<Float>) -> Void)?
+
+    /// Builds the front end and the decoder from the weights' description.
+    public init(network: ParallelNetwork, description: WeightsDescription, settings: EngineSettings = EngineSettings()) throws {
+        guard network.config == description.network else {
+            throw EngineError("the network's settings are not those its weights describe")
+        }
+        windowFrames = description.data.windowFrames
+        try settings.validate(windowFrames: windowFrames)
+        let frontEnd = description.data.frontEnd
+        cqt = StreamingCQT(bank: try CQTKernelBank(settings: frontEnd))
+        self.network = network
+        self.settings = settings
+        self.description = description
+        bins = frontEnd.binCount
+        notes = network.config.nNotes
+        history = .allocate(capacity: windowFrames * bins)
+        history.initialize(repeating: frontEnd.floor)
+        windows = .allocate(capacity: settings.windowBatch * windowFrames * bins)
+        windows.initialize(repeating: 0)
+        probabilities = .allocate(capacity: settings.windowBatch * windowFrames * notes)
+        probabilities.initialize(repeating: 0)
+        pending.reserveCapacity(settings.windowBatch)
+        silence = .allocate(capacity: notes)
+        silence.initialize(repeating: 0)
+        sums = .allocate(capacity: windowFrames * notes)
+        sums.initialize(repeating: 0)
+        counts = .allocate(capacity: windowFrames)
+        counts.initialize(repeating: 0)
+        decoder = NoteDecoder(notes: notes, settings: settings.decoder)
+    }
+
+    /// An engine for the weights at hand (`Weights.load`), on `threads` cores.
+    public convenience init(weights: Weights, threads: Int = 1, settings: EngineSettings = EngineSettings()) throws {
+        try self.init(network: try ParallelNetwork(network: weights.network, threads: threads),
+                      description: weights.description, settings: settings)
+    }
+
+    deinit {
+        history.deallocate(); windows.deallocate(); probabilities.deallocate(); silence.deallocate()
+        sums.deallocate(); counts.deallocate()
+    }
+
+    public func add(_ sink: NoteSink) { sinks.append(sink) }
+
+    /// Ready for a new recording: the CQT, the windows, the decoder and the counters start again
+    /// (the kernels, FFT plans and sinks are kept).
+    public func reset() {
+        cqt.reset()
+        history.update(repeating: cqt.settings.floor)
+        pending.removeAll(keepingCapacity: true)
+        sums.update(repeating: 0)
+        counts.update(repeating: 0)
+        decoder.reset()
+        lastWindowEnd = -1
+        fedFrames = false
+        framesSeen = 0; framesDecoded = 0; windowsSkipped = 0; framesDropped = 0; windowsRun = 0; notesEmitted = 0
+    }
+
+    public var sampleRate: Int { cqt.settings.sampleRate }
+    public var frameSeconds: Double { Double(cqt.settings.hopLength) / Double(cqt.settings.sampleRate) }
+
+    /// Pushes samples; runs the network every `stride` frames. With `catchUp`, windows that fall
+    /// due during this push are not run but the last one (the caller is behind real time); their
+    /// frames are decoded from it, or given up as silence when older than a window.
+    public func push(_ samples: UnsafeBufferPointer<Float>, catchUp: Bool = false) throws {
+        guard !fedFrames else { throw EngineError("this engine was given CQT frames; it cannot take audio as well") }
+        var due = 0
+        try cqt.push(samples) { t, frame in
+            if add(frame: frame.baseAddress!, t) { if catchUp { due += 1 } else { scheduleWindow() } }
+        }
+        if due > 0 {
+            windowsSkipped += due - 1
+            scheduleWindow()
+        }
+    }
+
+    /// Pushes CQT frames made elsewhere with the weights' front end ([frames, bins], `predict`),
+    /// in place of audio.
+    public func push(frames: UnsafeBufferPointer<Float>) throws {
+        guard framesSeen == 0 || fedFrames else { throw EngineError("this engine was given audio; it cannot take CQT frames as well") }
+        guard frames.count % bins == 0 else { throw EngineError("\(frames.count) values are not whole frames of \(bins) bins") }
+        fedFrames = true
+        for t in 0..<(frames.count / bins) where add(frame: frames.baseAddress! + t * bins, framesSeen) { scheduleWindow() }
+    }
+
+    /// End of input: the remaining frames (the CQT's look-ahead) are computed, the last partial
+    /// stride decoded, every sounding note ended, every sink flushed.
+    public func finish() throws {
+        if !fedFrames {
+            try cqt.finish { t, frame in if add(frame: frame.baseAddress!, t) { scheduleWindow() } }
+        }
+        if settings.lookahead == nil {
+            if lastWindowEnd < framesSeen - 1 { scheduleWindow() }
+            runPending()
+            decodeAveraged(through: framesSeen - 1)
+        } else {
+            runPending()
+            if framesDecoded < framesSeen {
+                scheduleWindow(lookahead: 0)
+                runPending()
+            }
+        }
+        decoder.finish { emit($0) }
+        for sink in sinks { try sink.flush() }
+    }
+
+    /// Stores frame `t` in the history; true when a window falls due with it.
+    private func add(frame: UnsafePointer<Float>, _ t: Int) -> Bool {
+        (history.baseAddress! + (t % windowFrames) * bins).update(from: frame, count: bins)
+        framesSeen = t + 1
+        return framesSeen % settings.stride == 0
+    }
+
+    /// Copies the window ending at the newest frame into the batch (frames before the first are
+    /// the silence floor) and runs the batch when it is full. `lookahead` overrides the settings'
+    /// for this window (the end of the input decodes everything left).
+    private func scheduleWindow(lookahead: Int? = nil) {
+        let t = windowFrames, newest = framesSeen - 1, first = newest - t + 1
+        let destination = windows.baseAddress! + pending.count * t * bins
+        for i in 0..<t {
+            let frame = first + i
+            let row = destination + i * bins
+            if frame < 0 { row.update(repeating: cqt.settings.floor, count: bins) }
+            else { row.update(from: history.baseAddress! + (frame % t) * bins, count: bins) }
+        }
+        pending.append((newest, lookahead))
+        lastWindowEnd = newest
+        if pending.count == settings.windowBatch { runPending() }
+    }
+
+    /// Runs the pending windows through the network as one batch and hands each, in order, to
+    /// the decoding rule.
+    private func runPending() {
+        guard !pending.isEmpty else { return }
+        let t = windowFrames, count = pending.count
+        let logits = network.forward(windows.baseAddress!, batch: count, frames: t)
+        sigmoidArray(probabilities.baseAddress!, logits.baseAddress!, count: count * t * notes)
+        for (i, window) in pending.enumerated() {
+            windowsRun += 1
+            let rows = UnsafeBufferPointer(rebasing: probabilities[(i * t * notes)..<((i + 1) * t * notes)])
+            decodeWindow(rows, newest: window.newest, lookahead: window.lookahead)
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// The rule: each frame is decoded from the first window computed at least `lookahead` frames
+    /// after it (at the end of the input, the last window decodes all). Without a look-ahead
+    /// (settings' nil), the window is added to its frames' means instead.
+    private func decodeWindow(_ rows: UnsafeBufferPointer<Float>, newest: Int, lookahead: Int?) {
+        let first = newest - windowFrames + 1
+        guard let ahead = (lookahead ?? settings.lookahead).map({ min($0, windowFrames - 1) }) else {
+            return accumulate(rows, first: first, newest: newest)
+        }
+        while framesDecoded <= newest - ahead {
+            let frame = framesDecoded
+            if frame < first {
+                framesDropped += 1
+                decode(UnsafeBufferPointer(silence))
+            } else {
+                decode(UnsafeBufferPointer(rebasing: rows[((frame - first) * notes)..<((frame - first + 1) * notes)]))
+            }
+        }
+    }
+
+    /// Averaging: adds the window (frames first...newest) to the sums of its frames not yet
+    /// decoded, then decodes the frames no later window will cover. Frames older than the window
+    /// (windows skipped to catch up) are decoded first, from what they have.
+    private func accumulate(_ rows: UnsafeBufferPointer<Float>, first: Int, newest: Int) {
+        decodeAveraged(through: first - 1)
+        for frame in max(first, framesDecoded)...newest {
+            let slot = frame % windowFrames
+            counts[slot] += 1
+            let sum = sums.baseAddress! + slot * notes, row = rows.baseAddress! + (frame - first) * notes
+            for k in 0..<notes { sum[k] += row[k] }
+        }
+        decodeAveraged(through: newest + settings.stride - windowFrames)
+    }
+
+    /// Decodes the frames through `last` from their sums (a frame no window covered, skipped to
+    /// catch up, is given up as silence) and clears their slots for the frames to come.
+    private func decodeAveraged(through last: Int) {
+        while framesDecoded <= last {
+            let slot = framesDecoded % windowFrames
+            let sum = UnsafeMutableBufferPointer(rebasing: sums[(slot * notes)..<((slot + 1) * notes)])
+            if counts[slot] == 0 {
+                framesDropped += 1
+                decode(UnsafeBufferPointer(silence))
+            } else {
+                for k in 0..<notes { sum[k] /= counts[slot] }
+                decode(UnsafeBufferPointer(sum))
+            }
+            sum.update(repeating: 0)
+            counts[slot] = 0
+        }
+    }
+
+    private func decode(_ row: UnsafeBufferPointer<Float>) {
+        frameObserver?(row)
+        decoder.push(row) { emit($0) }
+        framesDecoded += 1
+        let time = Double(framesDecoded - 1) * frameSeconds
+        for sink in sinks { sink.advance(to: time) }
+    }
+
+    private func emit(_ event: NoteEvent) {
+        switch event {
+        case let .on(index, onset, confidence):
+            let p = space.pitch(ofIndex: index), name = space.name(ofIndex: index)
+            for sink in sinks { sink.noteOn(pitch: p, name: name, time: Double(onset) * frameSeconds, confidence: confidence) }
+        case let .off(note):
+            notesEmitted += 1
+            let transcribed = TranscribedNote(pitch: space.pitch(ofIndex: note.index), onset: Double(note.onset) * frameSeconds,
+                                              offset: Double(note.offset) * frameSeconds, confidence: note.confidence,
+                                              name: space.name(ofIndex: note.index))
+            for sink in sinks { sink.noteOff(transcribed) }
+        }
+    }
+}
