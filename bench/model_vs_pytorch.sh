@@ -9,9 +9,8 @@ runs=${2:-7}
 . bench/torch-venv.sh
 swift build -c release >/dev/null
 mkdir -p bench/results
-golden=../shared/golden/reference-default.safetensors
-golden_arg=()
-[ -f "$golden" ] && golden_arg=(--golden "$golden")
+# The module is first checked against the parity test's reference (made by the same module).
+golden_arg=(--golden Tests/ModelTests/Fixtures/reference-small.safetensors)
 .build/release/transcriber bench --only model --threads "$threads" --runs "$runs" --json bench/results/swift.json >/dev/null
 "$venv/bin/python" bench/pytorch_model.py --threads "$threads" --runs "$runs" "${golden_arg[@]}" > bench/results/pytorch.json
 python3 - "$threads" <<'PY'

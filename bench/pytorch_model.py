@@ -107,9 +107,13 @@ class Network(nn.Module):
 
 
 def check_golden(path):
+    from safetensors import safe_open
     from safetensors.torch import load_file
     tensors = load_file(path)
-    net = Network()
+    with safe_open(path, framework="pt") as f:
+        config = json.loads(f.metadata()["config"])
+    net = Network(**{k: config[k] for k in ("c", "embed_dim", "n_layers", "n_heads", "head_dim", "n_notes",
+                                            "bins_per_note", "n_bins", "mlp_ratio")})
     net.load_state_dict({k[len("param."):]: v for k, v in tensors.items() if k.startswith("param.")})
     with torch.no_grad():
         logits = net(tensors["input.x"])
