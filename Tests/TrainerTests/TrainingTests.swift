@@ -9,7 +9,7 @@ import TestSupport
 @testable import Model
 @testable import Trainer
 
-@Suite(.serialized) struct TrainingTests {
+@Suite struct TrainingTests {
     /// One corpus and its preprocessed windows, shared by the tests of this suite.
     static let corpus: (root: URL, chunks: URL) = {
         let root = scratchFolder("trainer")

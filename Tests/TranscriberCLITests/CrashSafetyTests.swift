@@ -19,14 +19,27 @@ func startTranscriber(_ arguments: [String]) throws -> Process {
     return process
 }
 
-/// Waits (up to `seconds`) until `condition` holds; true if it did.
-func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(20_000)
+/// Waits until `condition` holds (what the program has written or printed), or until `process`
+/// has ended without it; true if it holds. No deadline: the program's own progress is the clock.
+func waitFor(_ process: Process, _ condition: () -> Bool) -> Bool {
+    while !condition() {
+        if !process.isRunning { return condition() }
+        usleep(10_000)   // a poll, not a guess at how long the work takes
     }
-    return condition()
+    return true
+}
+
+/// Makes `recordings` short synthetic recordings in data/ and turns the third (by id) into a
+/// named pipe: a preprocess with one worker finishes the first two and then blocks opening it,
+/// until the test writes to it. So the moment the test acts is set by the program's progress,
+/// never by how fast this machine is. Returns the pipe's path and where its real audio was moved.
+func corpusWithABlockingRecording(_ data: URL, count: Int, seed: UInt64) throws -> (fifo: String, audio: String) {
+    let ids = try SyntheticCorpus.make(root: data, count: count, seconds: 3, seed: seed, pitches: Array(60...71)).sorted()
+    let fifo = data.appendingPathComponent("train_data/\(ids[2]).wav").path
+    let audio = data.appendingPathComponent("\(ids[2]).wav.saved").path
+    try FileManager.default.moveItem(atPath: fifo, toPath: audio)
+    guard mkfifo(fifo, 0o644) == 0 else { throw CocoaError(.fileWriteUnknown) }
+    return (fifo, audio)
 }
 
 func killOutright(_ process: Process) {
@@ -43,24 +56,27 @@ func files(in folder: URL) -> [String] {
         let root = cliScratch()
         defer { try? FileManager.default.removeItem(at: root) }
         let data = root.appendingPathComponent("data"), out = root.appendingPathComponent("out")
-        try SyntheticCorpus.make(root: data, count: 12, seconds: 20, seed: 4, pitches: Array(60...71))
+        let (fifo, audio) = try corpusWithABlockingRecording(data, count: 5, seed: 4)
         let arguments = ["preprocess", "--data", data.path, "--out", out.path, "--split", "train", "--n-batches", "0",
                          "--num-workers", "1"]
         let first = try startTranscriber(arguments)
         let trainFolder = out.appendingPathComponent("train")
-        let started = waitFor(60) { files(in: trainFolder).filter { $0.hasSuffix(".safetensors") }.count >= 2 }
+        // Two recordings done; the third blocks the run until we kill it.
+        let started = waitFor(first) { files(in: trainFolder).filter { $0.hasSuffix(".safetensors") }.count >= 2 }
         killOutright(first)
         #expect(started)
         let survivors = files(in: trainFolder).filter { $0.hasSuffix(".safetensors") }
-        #expect(survivors.count < 12, "the kill came too late to test anything")
+        #expect(survivors.count == 2, "\(survivors)")
         // Whatever was left is whole: every finished file opens.
         for name in survivors { _ = try ChunkStore(folder: trainFolder.path, ids: [String(name.dropLast(12))]) }
 
+        try FileManager.default.removeItem(atPath: fifo)
+        try FileManager.default.moveItem(atPath: audio, toPath: fifo)
         let second = try runTranscriber(arguments)
         #expect(second.status == 0, "\(second.stderr)")
-        #expect(second.stderr.contains("\(survivors.count) already done"), "\(second.stderr)")
+        #expect(second.stderr.contains("2 already done"), "\(second.stderr)")
         let store = try ChunkStore(folder: trainFolder.path)
-        #expect(store.ids.count == 12)
+        #expect(store.ids.count == 5)
         #expect(files(in: trainFolder).allSatisfy { $0.hasSuffix(".safetensors") }, "\(files(in: trainFolder))")
     }
 
@@ -75,7 +91,7 @@ func files(in folder: URL) -> [String] {
         let arguments = ["train", "--data", chunks.path, "--run-dir", run.path, "--epochs", "40", "--c", "1", "--embed-dim", "32",
                          "--n-layers", "1", "--n-heads", "2", "--head-dim", "16", "--validation-fraction", "0.25"]
         let first = try startTranscriber(arguments)
-        let reached = waitFor(120) { files(in: run).contains("epoch-0002.safetensors") }
+        let reached = waitFor(first) { files(in: run).contains("epoch-0002.safetensors") }
         killOutright(first)
         #expect(reached)
         let checkpoints = files(in: run).filter { $0.hasPrefix("epoch-") && !$0.contains("partial") }
@@ -102,10 +118,9 @@ func files(in folder: URL) -> [String] {
         // from skipping windows, and the wait ends as soon as the notes are in.
         let process = try startTranscriber(["replay", recording.wav, "--weights", testModel, "--speed", "2", "--midi", midi,
                                             "--max-lag", "20", "--buffer-seconds", "30", "--quiet"])
-        let flushed = waitFor(60) {
+        let flushed = waitFor(process) {
             ((try? MIDIReader.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))) ?? []).count >= 3
         }
-        usleep(1_000_000)
         killOutright(process)
         #expect(flushed)
         let notes = try MIDIReader.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))
@@ -168,12 +183,14 @@ func files(in folder: URL) -> [String] {
         #expect(!files(in: run).contains { $0.hasPrefix("epoch-") }, "\(files(in: run))")
     }
 
+    /// Ctrl-C or SIGTERM while a recording is being read: that recording is finished (here: found
+    /// unreadable), the run stops there with what is done kept, and the next run goes on from it.
     @Test(arguments: [SIGINT, SIGTERM])
     func aSignalStopsPreprocessAtASafePointAndTheRunResumes(signal: Int32) throws {
         let root = cliScratch()
         defer { try? FileManager.default.removeItem(at: root) }
         let data = root.appendingPathComponent("data"), out = root.appendingPathComponent("out")
-        try SyntheticCorpus.make(root: data, count: 10, seconds: 20, seed: 7, pitches: Array(60...71))
+        let (fifo, audio) = try corpusWithABlockingRecording(data, count: 5, seed: 7)
         let arguments = ["preprocess", "--data", data.path, "--out", out.path, "--split", "train", "--n-batches", "0",
                          "--num-workers", "1"]
         let process = Process()
@@ -184,16 +201,24 @@ func files(in folder: URL) -> [String] {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let folder = out.appendingPathComponent("train")
-        #expect(waitFor(60) { files(in: folder).filter { $0.hasSuffix(".safetensors") }.count >= 1 })
+        #expect(waitFor(process) { files(in: folder).filter { $0.hasSuffix(".safetensors") }.count >= 2 })
         kill(process.processIdentifier, signal)
+        // Unblock the third recording with bytes that are not audio: it is reported, and the run
+        // stops at the safe point after it.
+        let pipe = FileHandle(forWritingAtPath: fifo)!
+        pipe.write(Data("not audio".utf8))
+        try pipe.close()
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus != 0)
         #expect(stderr.contains("interrupted: the recordings finished so far are kept"), "\(stderr)")
         let kept = files(in: folder)
-        #expect(kept.allSatisfy { $0.hasSuffix(".safetensors") } && kept.count < 10, "\(kept)")
+        #expect(kept.allSatisfy { $0.hasSuffix(".safetensors") } && kept.count == 2, "\(kept)")
+        try FileManager.default.removeItem(atPath: fifo)
+        try FileManager.default.moveItem(atPath: audio, toPath: fifo)
         let again = try runTranscriber(arguments)
-        #expect(again.status == 0 && again.stderr.contains("\(kept.count) already done"), "\(again.stderr)")
+        #expect(again.status == 0 && again.stderr.contains("2 already done"), "\(again.stderr)")
+        #expect(files(in: folder).count == 5)
     }
 
     @Test func sigtermStopsTrainingAfterItsStepAndKeepsTheFinishedEpochs() throws {
@@ -211,7 +236,7 @@ func files(in folder: URL) -> [String] {
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        #expect(waitFor(120) { files(in: run).contains("epoch-0001.safetensors") })
+        #expect(waitFor(process) { files(in: run).contains("epoch-0001.safetensors") })
         kill(process.processIdentifier, SIGTERM)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
