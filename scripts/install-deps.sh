@@ -50,6 +50,28 @@ else
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get update -qq
-"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# A fresh Debian or Ubuntu machine often runs its automatic upgrades in its first minutes, holding
+# the package manager's locks: wait for them (up to 15 minutes, saying so) instead of failing.
+apt_get() {
+  local waited=0 log status
+  log=$(mktemp)
+  while true; do
+    # DPkg::Lock::Timeout makes apt wait for dpkg's lock itself; the loop covers the lists lock
+    # of `apt-get update` and older apt versions.
+    if "${as_root[@]}" apt-get -o DPkg::Lock::Timeout=60 "$@" 2> >(tee "$log" >&2); then rm -f "$log"; return 0; fi
+    status=$?
+    if grep -qE "Could not get lock|Unable to acquire|is another process using it" "$log" && [ "$waited" -lt 900 ]; then
+      echo "Another package manager holds the lock (automatic upgrades?); waiting ($waited s so far)..." >&2
+      sleep 15
+      waited=$((waited + 15))
+      continue
+    fi
+    rm -f "$log"
+    return "$status"
+  done
+}
+
+apt_get update -qq
+apt_get install -y -qq --no-install-recommends "${missing[@]}"
 install_python_test_packages
