@@ -87,39 +87,19 @@ public enum AudioFile {
         return makeInfo(file, sfInfo)
     }
 
-    /// Reads every sample of `path` as interleaved floats in [-1, 1].
-    /// Integer encodings are scaled by 1 / 2^(bits-1), so 16-bit sample s reads as s / 32768.
+    /// Reads every sample of `path` as interleaved floats in [-1, 1], with the block reader's
+    /// checks (truncated, empty, NaN). Integer encodings are scaled by 1 / 2^(bits-1), so 16-bit
+    /// sample s reads as s / 32768.
     public static func read(_ path: String) throws -> AudioBuffer {
-        var sfInfo = SF_INFO()
-        guard let file = sf_open(path, Int32(SFM_READ), &sfInfo) else {
-            throw AudioFileError.cannotOpen(path: path, reason: openFailureReason(path))
+        let reader = try AudioFileReader(path)
+        var samples: [Float] = []
+        samples.reserveCapacity(reader.info.frames * reader.info.channels)
+        while true {
+            let block = try reader.read(frames: 1 << 16)
+            if block.isEmpty { break }
+            samples += block
         }
-        defer { sf_close(file) }
-        let channels = Int(sfInfo.channels)
-        guard AudioFile.lengthKnown(sfInfo) else { return try readToTheEnd(path) }
-        let expected = Int(sfInfo.frames)
-        if let promised = promisedFrames(file, available: expected) {
-            throw AudioFileError.truncated(path: path, expectedFrames: promised, readFrames: expected)
-        }
-        guard expected > 0, channels > 0 else { throw AudioFileError.empty(path: path) }
-        var samples = [Float](repeating: 0, count: expected * channels)
-        var got = 0
-        samples.withUnsafeMutableBufferPointer { buffer in
-            while got < expected {
-                let n = Int(sf_readf_float(file, buffer.baseAddress! + got * channels, sf_count_t(expected - got)))
-                if n <= 0 { break }
-                got += n
-            }
-        }
-        guard got == expected else {
-            throw AudioFileError.truncated(path: path, expectedFrames: expected, readFrames: got)
-        }
-        // A NaN would reach every frame whose filters cover it, and in training the loss.
-        if let first = samples.firstIndex(where: { !$0.isFinite }) {
-            throw AudioFileError.nonFinite(path: path, count: samples.count(where: { !$0.isFinite }),
-                                           firstSecond: Double(first / channels) / Double(sfInfo.samplerate))
-        }
-        return AudioBuffer(samples: samples, sampleRate: Int(sfInfo.samplerate), channels: channels)
+        return AudioBuffer(samples: samples, sampleRate: reader.info.sampleRate, channels: reader.info.channels)
     }
 
     /// Writes `buffer` to `path` in `format`. The file appears whole or not at all: it is written
@@ -185,18 +165,6 @@ public enum AudioFile {
 
     /// Whether the header states the length: libsndfile reports SF_COUNT_MAX frames when not.
     static func lengthKnown(_ sfInfo: SF_INFO) -> Bool { sfInfo.frames >= 0 && sfInfo.frames < Int64.max }
-
-    /// A file of unknown length: the block reader's blocks (with its checks) until its data ends.
-    static func readToTheEnd(_ path: String) throws -> AudioBuffer {
-        let reader = try AudioFileReader(path)
-        var samples: [Float] = []
-        while true {
-            let block = try reader.read(frames: 1 << 16)
-            if block.isEmpty { break }
-            samples += block
-        }
-        return AudioBuffer(samples: samples, sampleRate: reader.info.sampleRate, channels: reader.info.channels)
-    }
 
     static func makeInfo(_ file: OpaquePointer, _ sfInfo: SF_INFO) -> AudioInfo {
         var formatInfo = SF_FORMAT_INFO()

@@ -1,5 +1,6 @@
 // AudioFileReader: a file read a block at a time, so a recording of any length is transcribed
-// in constant memory; the same checks as a whole-file read (truncated, empty, NaN), per block.
+// in constant memory, with every check (truncated, empty, NaN) per block; AudioFile.read is
+// this reader run to the end.
 import CSndFile
 import Foundation
 

@@ -1,0 +1,79 @@
+// TranscriptionNetwork+Schedule: the order the parts run in, forward and backward, and the
+// thread split of the forward - nothing else. Every part but attention works frame by frame, so
+// the forward's rows can be split between threads; attention is split by head. With one part
+// everything runs inline on the caller's thread. Two joins per block when split.
+import Foundation
+import Support
+
+extension TranscriptionNetwork {
+    /// Runs the network on `input` (B, T, F) and returns the logits (B, T, K), valid until the
+    /// next call. `training` keeps the scratch the backward needs.
+    @discardableResult
+    public func forward(_ input: UnsafePointer<Float>, batch: Int, frames: Int,
+                        training: Bool = false) -> UnsafeBufferPointer<Float> {
+        forwardRows(input, batch: batch, frames: frames, training: training, parts: 1)
+    }
+
+    /// Logits (1, T, K) of one window, computed by `parts` threads; the same numbers as
+    /// `forward(batch: 1)` up to summation order inside sgemm (tested). Inference only: the live
+    /// path's case, where there is no batch to split between cores.
+    public func forwardSplit(_ input: UnsafePointer<Float>, frames: Int, parts: Int) -> UnsafeBufferPointer<Float> {
+        forwardRows(input, batch: 1, frames: frames, training: false, parts: max(1, parts))
+    }
+
+    /// The forward pass over (B, T) windows with the rows split into `parts` (1: inline). Saves in
+    /// the activations everything the backward reads.
+    func forwardRows(_ input: UnsafePointer<Float>, batch: Int, frames: Int, training: Bool,
+                     parts: Int) -> UnsafeBufferPointer<Float> {
+        prepare(batch: batch, frames: frames, training: training, extraScratch: parts > 1 ? parts : 0)
+        let acts = activations!, cfg = config, r = batch * frames
+        // Residual dropout: training forwards only, masks drawn here for the whole batch.
+        acts.dropping = false
+        if training, let dropout, dropout.rate > 0 {
+            var generator = SeededGenerator(seed: dropout.seed)
+            for mask in acts.dropMasks { fillDropoutMask(mask, count: r * cfg.embedDim, rate: dropout.rate, using: &generator) }
+            acts.dropping = true
+        }
+        let rowParts = (0..<parts).map { ($0 * r / parts)..<(($0 + 1) * r / parts) }
+        let headSplit = min(parts, cfg.nHeads)
+        let headParts = (0..<headSplit).map { ($0 * cfg.nHeads / headSplit)..<(($0 + 1) * cfg.nHeads / headSplit) }
+        /// Runs body(part) for every part: inline for one, on `count` threads otherwise.
+        func each(_ count: Int, _ body: @Sendable (Int) -> Void) {
+            if count == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: count, execute: body) }
+        }
+        let context = UncheckedSendable((self, input))
+        for block in 0..<cfg.nLayers {
+            each(parts) { part in
+                let (net, input) = context.value
+                if block == 0 {
+                    net.encoderForward(input, rows: rowParts[part], part: part, parts: parts)
+                } else {
+                    net.blockForwardAfterAttention(block - 1, rows: rowParts[part])
+                }
+                net.blockForwardBeforeAttention(block, rows: rowParts[part])
+            }
+            each(headParts.count) { part in context.value.0.blockForwardAttention(block, heads: headParts[part]) }
+        }
+        each(parts) { part in
+            let net = context.value.0
+            net.blockForwardAfterAttention(cfg.nLayers - 1, rows: rowParts[part])
+            net.headForward(rows: rowParts[part])
+        }
+        return UnsafeBufferPointer(start: acts.logits, count: r * cfg.nNotes)
+    }
+
+    /// Back-propagates the mean BCE of the last forward (run with `training: true`) against
+    /// `targets` (B, T, K) into `gradients`, which it overwrites. Returns the loss.
+    @discardableResult
+    public func backward(targets: UnsafePointer<Float>) -> Float {
+        guard let acts = activations, acts.trainingReady else {
+            preconditionFailure("backward needs a forward with training: true first")
+        }
+        gradients.zero()
+        // dResidual carries dLoss/d(residual stream) from the head back through every block.
+        let loss = headBackward(targets: targets)
+        for l in stride(from: config.nLayers - 1, through: 0, by: -1) { blockBackward(l) }
+        encoderBackward()
+        return loss
+    }
+}
