@@ -2,6 +2,7 @@
 // the bytes, written and read back, come back with their pitches and times (to a tick).
 import CFuzzDriver
 import Foundation
+import Pipeline
 import TestSupport
 import Transcription
 
