@@ -33,7 +33,7 @@ let package = Package(
         .executableTarget(
             name: "transcriber",
             dependencies: [
-                "Transcription", "LiveCapture", "Pipeline", "StreamingCQT", "Model", "AudioIO", "Benchmarks", "Trainer",
+                "Transcription", "LiveCapture", "Pipeline", "StreamingCQT", "Model", "AudioIO", "Benchmarks", "Trainer", "Support",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Model
 import Pipeline
+import Support
 import Trainer
 import Transcription
 
@@ -69,19 +70,33 @@ struct EvaluateCommand: ParsableCommand {
         }
         if let json {
             func table(_ e: Evaluation) -> [String: Double] { Dictionary(uniqueKeysWithValues: e.summary(allowedErrors: allowedErrors)) }
-            let object: [String: Any] = [
-                "weights": weights, "data": data, "split": split, "stride": stride,
-                "lookahead": lookahead.map { $0 as Any } ?? "none: the mean of every window over a frame",
-                "metrics": table(overall), "names": names,
-                "recordings": recordings.map { ["id": $0.id, "seconds": $0.seconds, "metrics": table($0.evaluation)] as [String: Any] },
-                "skipped": skipped,
-            ]
-            do {
-                try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-                    .write(to: URL(fileURLWithPath: json), options: .atomic)
-            } catch { throw UserError("cannot write '\(json)': \(error.localizedDescription)") }
+            let report = EvaluationReport(
+                weights: weights, data: data, split: split, stride: stride, lookahead: lookahead,
+                decoding: lookahead.map { "each frame from the first window with \($0) frames after it" }
+                    ?? "each frame the mean of every window over it",
+                metrics: table(overall), names: names,
+                recordings: recordings.map { .init(id: $0.id, seconds: $0.seconds, metrics: table($0.evaluation)) },
+                skipped: skipped)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do { try AtomicFile.write(try encoder.encode(report), to: json) } catch {
+                throw UserError("\(error)")
+            }
         }
         if recordings.isEmpty { throw UserError("no recording could be evaluated; see the reasons above") }
+    }
+
+    /// What --json writes: the settings, the overall metrics (and their order), each recording's.
+    struct EvaluationReport: Encodable {
+        struct Recording: Encodable { var id: String, seconds: Double, metrics: [String: Double] }
+        var weights: String, data: String, split: String, stride: Int
+        /// nil: the mean of every window over a frame (`decoding` says which in words).
+        var lookahead: Int?
+        var decoding: String
+        var metrics: [String: Double]
+        var names: [String]
+        var recordings: [Recording]
+        var skipped: [String]
     }
 
     /// mir_eval's note scores of a transcription against its labels.
