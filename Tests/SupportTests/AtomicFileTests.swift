@@ -4,12 +4,15 @@ import Foundation
 import Support
 import Testing
 
-@Suite struct AtomicFileTests {
+/// A fresh folder for each test (a class suite: one instance per test), removed after it.
+@Suite final class AtomicFileTests {
     let dir: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }()
+
+    deinit { try? FileManager.default.removeItem(at: dir) }
 
     @Test func aWriteReplacesTheFileWhole() throws {
         let path = dir.appendingPathComponent("a.bin").path
