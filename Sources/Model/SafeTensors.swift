@@ -271,6 +271,20 @@ public struct SafeTensorsFile: Sendable {
 
 /// Builds a safetensors file: add tensors (F32), set metadata, write.
 public struct SafeTensorsWriter {
+    /// The header's entries: a tensor's place in the data, or the string metadata.
+    struct TensorHeader: Encodable { var dtype: String, shape: [Int], data_offsets: [Int] }
+    enum HeaderValue: Encodable {
+        case tensor(TensorHeader)
+        case metadata([String: String])
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case let .tensor(header): try container.encode(header)
+            case let .metadata(metadata): try container.encode(metadata)
+            }
+        }
+    }
+
     public var metadata: [String: String] = [:]
     private var entries: [(name: String, shape: [Int], values: [Float])] = []
 
@@ -287,15 +301,18 @@ public struct SafeTensorsWriter {
 
     /// The whole file as bytes; the header is padded with spaces to a multiple of 8 bytes.
     public func serialized() -> Data {
-        var header: [String: Any] = [:]
-        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var header: [String: HeaderValue] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = .metadata(metadata) }
         var offset = 0
         for entry in entries {
             let bytes = entry.values.count * 4
-            header[entry.name] = ["dtype": "F32", "shape": entry.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            header[entry.name] = .tensor(TensorHeader(dtype: "F32", shape: entry.shape, data_offsets: [offset, offset + bytes]))
             offset += bytes
         }
-        var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Strings, integers and their arrays: encoding them cannot fail.
+        var json = try! encoder.encode(header)
         while (8 + json.count) % 8 != 0 { json.append(0x20) }
         var out = Data(capacity: 8 + json.count + offset)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
