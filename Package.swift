@@ -92,7 +92,7 @@ if Context.environment["TRANSCRIBER_FUZZ"] != nil {
                           swiftSettings: swiftSettings),
         .executableTarget(name: "LabelCSVFuzz", dependencies: ["CFuzzDriver", "Trainer"], path: "Fuzz/LabelCSVFuzz",
                           swiftSettings: swiftSettings),
-        .executableTarget(name: "MIDIFuzz", dependencies: ["CFuzzDriver", "Pipeline", "Transcription", "TestSupport"], path: "Fuzz/MIDIFuzz",
+        .executableTarget(name: "MIDIFuzz", dependencies: ["CFuzzDriver", "Pipeline", "Transcription", "Trainer"], path: "Fuzz/MIDIFuzz",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "AudioFramesFuzz", dependencies: ["CFuzzDriver", "AudioIO", "StreamingCQT"], path: "Fuzz/AudioFramesFuzz",
                           swiftSettings: swiftSettings),

@@ -3,13 +3,13 @@
 import CFuzzDriver
 import Foundation
 import Pipeline
-import TestSupport
+import Trainer
 import Transcription
 
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzzMIDI(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let input = UnsafeBufferPointer(start: bytes, count: count)
-    _ = try? MIDIReader.notes(in: Data(input))
+    _ = try? LabelMIDI.notes(in: Data(input))
 
     // Every 4 bytes a note: pitch, onset (in 10 ms steps after the previous), length, confidence.
     var notes: [TranscribedNote] = [], time = 0.0
@@ -21,7 +21,7 @@ func fuzzMIDI(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
                                      confidence: Float(input[i + 3]) / 255, name: ""))
         i += 4
     }
-    let back = (try? MIDIReader.notes(in: MIDIFile.data(notes))) ?? []
+    let back = (try? LabelMIDI.notes(in: MIDIFile.data(notes))) ?? []
     precondition(back.count == notes.count, "\(notes.count) notes written, \(back.count) read back")
     let tick = 1.0 / 960
     // Same pitch overlapping on one channel pairs first-in first-out, as the reader documents.

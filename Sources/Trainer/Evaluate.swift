@@ -16,11 +16,13 @@ public enum Evaluate {
     /// Transcribes every recording of `split` with `engine` - exactly as `file` does with the
     /// engine's settings - and scores its per-frame probabilities and its notes against the
     /// labels. Recordings that cannot be read are skipped and listed.
-    public static func run(data: String, split: String, engine: TranscriptionEngine, allowedErrors: [Int] = [0, 1, 2],
+    /// `labels`: a folder of `<id>.mid` or `<id>.csv` instead of `{split}_labels`.
+    public static func run(data: String, split: String, labels labelFolder: String? = nil, engine: TranscriptionEngine,
+                           allowedErrors: [Int] = [0, 1, 2],
                            progress: (Int, Int) -> Void = { _, _ in })
         throws -> (recordings: [RecordingEvaluation], overall: Evaluation, skipped: [String]) {
         let frontEnd = engine.description.data.frontEnd, space = engine.space, k = space.count
-        let (recordings, skippedLayout) = try MusicNetLayout.recordings(root: data, split: split)
+        let (recordings, skippedLayout) = try MusicNetLayout.recordings(root: data, split: split, labels: labelFolder)
         var results: [RecordingEvaluation] = [], overall = Evaluation(), skipped = skippedLayout
         let notes = NoteCollector()
         engine.add(notes)
@@ -33,7 +35,7 @@ public enum Evaluate {
             notes.clear()
             probabilities.removeAll(keepingCapacity: true)
             do {
-                let labels = try LabelCSV.read(recording.labelPath)
+                let labels = try Labels.read(recording.labelPath)
                 var samples = 0
                 try AudioLoading.stream(recording.audioPath, sampleRate: frontEnd.sampleRate) { block in
                     try engine.push(block)

@@ -1,5 +1,6 @@
 // MusicNetLayout: the recordings of a MusicNet-layout folder - {split}_data/*.wav with
-// {split}_labels/*.csv - paired by id, with what could not be paired said plainly.
+// {split}_labels/*.csv (or labels from another folder, as MusicNetEM's MIDI files) - paired by
+// id, with what could not be paired said plainly.
 import Foundation
 
 public struct Recording: Sendable, Equatable {
@@ -16,33 +17,47 @@ public enum MusicNetLayout {
     public static let audioExtensions: Set<String> = ["wav", "flac", "ogg", "aiff", "aif"]
 
     /// The paired recordings of `split` under `root`, sorted by id, and the files skipped, each
-    /// with its reason (an audio file with no labels, labels with no audio).
-    public static func recordings(root: String, split: String) throws -> (recordings: [Recording], skipped: [String]) {
+    /// with its reason (an audio file with no labels, labels with no audio, two label files for
+    /// one recording). Labels are `<id>.csv`, `<id>.mid` or `<id>.midi` in `labels`, by default
+    /// `{split}_labels`.
+    public static func recordings(root: String, split: String, labels: String? = nil)
+        throws -> (recordings: [Recording], skipped: [String]) {
         let dataDir = (root as NSString).appendingPathComponent("\(split)_data")
-        let labelDir = (root as NSString).appendingPathComponent("\(split)_labels")
+        let labelDir = labels ?? (root as NSString).appendingPathComponent("\(split)_labels")
         let fm = FileManager.default
         guard let audio = try? fm.contentsOfDirectory(atPath: dataDir) else {
             throw LayoutError(description: "no folder '\(dataDir)': a MusicNet-layout folder has \(split)_data/ (audio) "
                 + "and \(split)_labels/ (CSV)")
         }
-        let labels = (try? fm.contentsOfDirectory(atPath: labelDir)) ?? []
-        var labelById: [String: String] = [:]
-        for name in labels where (name as NSString).pathExtension.lowercased() == "csv" {
-            labelById[(name as NSString).deletingPathExtension] = (labelDir as NSString).appendingPathComponent(name)
+        if let labels, !fm.fileExists(atPath: labels) {
+            throw LayoutError(description: "no labels folder '\(labels)': give the folder that holds <id>.mid or <id>.csv")
         }
-        var recordings: [Recording] = [], skipped: [String] = []
+        var labelById: [String: String] = [:], skipped: [String] = []
+        for name in ((try? fm.contentsOfDirectory(atPath: labelDir)) ?? []).sorted()
+        where Labels.extensions.contains((name as NSString).pathExtension.lowercased()) {
+            let id = (name as NSString).deletingPathExtension, path = (labelDir as NSString).appendingPathComponent(name)
+            if let other = labelById[id] {
+                skipped.append("\(path): recording \(id) has two label files (also \(other)); keep one")
+                labelById[id] = ""
+            } else {
+                labelById[id] = path
+            }
+        }
+        var recordings: [Recording] = []
         var seen = Set<String>()
         for name in audio.sorted() where audioExtensions.contains((name as NSString).pathExtension.lowercased()) {
             let id = (name as NSString).deletingPathExtension
             let path = (dataDir as NSString).appendingPathComponent(name)
             seen.insert(id)
             if let labelPath = labelById[id] {
-                recordings.append(Recording(id: id, audioPath: path, labelPath: labelPath))
+                if !labelPath.isEmpty { recordings.append(Recording(id: id, audioPath: path, labelPath: labelPath)) }
             } else {
-                skipped.append("\(path): no labels (\(split)_labels/\(id).csv is missing)")
+                skipped.append("\(path): no labels (\((labelDir as NSString).appendingPathComponent(id)).csv or .mid is missing)")
             }
         }
-        for (id, path) in labelById.sorted(by: { $0.key < $1.key }) where !seen.contains(id) {
+        // A labels folder of its own (MusicNetEM's) holds every split's labels: only
+        // {split}_labels says that its files without audio are strays.
+        for (id, path) in labelById.sorted(by: { $0.key < $1.key }) where labels == nil && !seen.contains(id) && !path.isEmpty {
             skipped.append("\(path): no audio (\(split)_data/\(id).wav is missing)")
         }
         guard !recordings.isEmpty else {

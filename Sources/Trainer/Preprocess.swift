@@ -18,6 +18,9 @@ public struct PreprocessOptions: Sendable {
     /// Windows kept per recording (--n-batches); 0 keeps every window.
     public var windowsPerRecording: Int = 60
     public var onlyNoteNames = false
+    /// Labels from this folder (`<id>.mid` as MusicNetEM has them, or `<id>.csv`) instead of
+    /// `{split}_labels`.
+    public var labels: String?
     public var workers: Int = 2
     public var seed: UInt64 = 0
 
@@ -34,7 +37,7 @@ public struct PreprocessOptions: Sendable {
         cqt.metadata.merging([
             "window_frames": "\(windowFrames)", "n_notes": "\(space.count)", "only_note_names": "\(onlyNoteNames)",
             "windows_per_recording": "\(windowsPerRecording)", "seed": "\(seed)", "chunk_format": "1",
-        ]) { $1 }
+        ]) { $1 }.merging(labels.map { ["labels_from": $0] } ?? [:]) { $1 }
     }
 }
 
@@ -67,7 +70,8 @@ public enum Preprocess {
     /// disk) stops the run with the files finished so far intact.
     public static func run(_ options: PreprocessOptions, stop: @escaping @Sendable () -> Bool = { false },
                            progress: @escaping @Sendable (PreprocessProgress) -> Void = { _ in }) throws -> PreprocessReport {
-        let (recordings, layoutSkipped) = try MusicNetLayout.recordings(root: options.data, split: options.split)
+        let (recordings, layoutSkipped) = try MusicNetLayout.recordings(root: options.data, split: options.split,
+                                                                        labels: options.labels)
         let folder = (options.output as NSString).appendingPathComponent(options.split)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let bank = try CQTKernelBank(settings: options.cqt)
@@ -123,13 +127,13 @@ public enum Preprocess {
 
     static func process(_ recording: Recording, options: PreprocessOptions, engine: StreamingCQT) throws -> Outcome {
         let path = chunkPath(options, id: recording.id)
-        if let existing = try? SafeTensorsFile.read(path),
+        if let existing = try? SafeTensorsFile.read(path), existing.metadata["labels_from"] == options.labels,
            options.metadata.allSatisfy({ existing.metadata[$0.key] == $0.value }) {
             return .alreadyDone
         }
         // Labels first: a broken CSV costs no audio decoding.
         let labels: [NoteLabel]
-        do { labels = try LabelCSV.read(recording.labelPath) } catch { throw LayoutError(description: "\(error)") }
+        do { labels = try Labels.read(recording.labelPath) } catch { throw LayoutError(description: "\(error)") }
         let (samples, _) = try AudioLoading.mono(recording.audioPath, sampleRate: options.cqt.sampleRate)
         let frames = try BatchCQT.transform(samples, engine: engine)
         let bins = options.cqt.binCount, k = options.space.count, t = options.windowFrames

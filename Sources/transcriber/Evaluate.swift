@@ -24,7 +24,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "The split to evaluate.") var split: String = "test"
     @Option(help: "The weights file.") var weights: String?
     @Option(help: "A note-event CSV written by live, replay or file --csv, to score against --labels.") var notes: String?
-    @Option(help: "A MusicNet label CSV, the reference for --notes.") var labels: String?
+    @Option(help: "With --notes: a label file (MusicNet CSV or MIDI), the reference. With --data: a folder of ID.mid (MusicNetEM) or ID.csv labels instead of {split}_labels.")
+    var labels: String?
     @Option(help: "Also write the numbers (overall and per recording) as JSON here.") var json: String?
     @Option(parsing: .upToNextOption, help: "Wrong notes allowed per frame in the exact accuracy.") var allowedErrors: [Int] = [0, 1, 2]
     @Option(help: "Cores to use.") var threads: Int = 1
@@ -33,8 +34,8 @@ struct EvaluateCommand: ParsableCommand {
     var lookahead: Int?
 
     func validate() throws {
-        if notes != nil || labels != nil {
-            guard notes != nil, labels != nil, data == nil, weights == nil else {
+        if notes != nil {
+            guard labels != nil, data == nil, weights == nil else {
                 throw ValidationError("give --notes and --labels together (scoring a transcription), or --data and --weights")
             }
         } else if data == nil || weights == nil {
@@ -51,7 +52,7 @@ struct EvaluateCommand: ParsableCommand {
                                                                       windowBatch: EngineSettings.fileWindowBatch))
         let bar = ProgressBar()
         let (recordings, overall, skipped) = try Trainer.Evaluate.run(
-            data: data, split: split, engine: engine, allowedErrors: allowedErrors) { done, total in
+            data: data, split: split, labels: labels, engine: engine, allowedErrors: allowedErrors) { done, total in
             bar.update(Double(done) / Double(max(total, 1)), "\(done)/\(total) recordings", force: done == total)
         }
         bar.finish()
@@ -102,7 +103,7 @@ struct EvaluateCommand: ParsableCommand {
     /// mir_eval's note scores of a transcription against its labels.
     func scoreTranscription(notes: String, labels: String) throws {
         let estimated = try EventFileReader.notes(csv: notes)
-        let reference = try LabelCSV.read(labels).map { (pitch: $0.note, onset: $0.startSeconds, offset: $0.endSeconds) }
+        let reference = try Labels.read(labels).map { (pitch: $0.note, onset: $0.startSeconds, offset: $0.endSeconds) }
         var evaluation = Evaluation()
         evaluation.addNotes(reference: reference, estimated: estimated)
         print(String(format: "%d notes transcribed, %d labelled: note precision %.3f, recall %.3f, F1 %.3f "

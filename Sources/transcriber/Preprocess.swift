@@ -9,8 +9,8 @@ struct PreprocessCommand: ParsableCommand {
         commandName: "preprocess",
         abstract: "Turn a MusicNet-layout folder into CQT windows and note targets for training.",
         discussion: """
-            Reads DATA/{split}_data/*.wav with DATA/{split}_labels/*.csv and writes \
-            OUT/{split}/ID.safetensors per recording. Resumable: recordings already done with the \
+            Reads DATA/{split}_data/*.wav with DATA/{split}_labels/*.csv (or the labels in --labels: \
+            MusicNetEM's ID.mid, or ID.csv) and writes OUT/{split}/ID.safetensors per recording. Resumable: recordings already done with the \
             same settings are skipped; files are written whole or not at all. A broken recording is \
             reported (file and line) and the others go on.
             """)
@@ -23,6 +23,8 @@ struct PreprocessCommand: ParsableCommand {
     @Option(help: "Windows kept per recording (0 = every window).") var nBatches: Int = 60
     @Flag(help: "Targets are the 12 pitch classes instead of the 88 keys.") var onlyNoteNames = false
     @Option(help: "Seed for choosing windows.") var seed: UInt64 = 0
+    @Option(help: "Labels from this folder instead of {split}_labels: ID.mid (MusicNetEM's realigned labels) or ID.csv.")
+    var labels: String?
     @OptionGroup var cqt: CQTOptions
 
     func validate() throws {
@@ -44,6 +46,7 @@ struct PreprocessCommand: ParsableCommand {
             options.onlyNoteNames = onlyNoteNames
             options.workers = numWorkers
             options.seed = seed
+            options.labels = labels
             if split == "test" && !FileManager.default.fileExists(atPath: (data as NSString).appendingPathComponent("test_data")) {
                 printError("no test_data folder in '\(data)': only the train split was preprocessed")
                 continue

@@ -119,11 +119,11 @@ func files(in folder: URL) -> [String] {
         let process = try startTranscriber(["replay", recording.wav, "--weights", testModel, "--speed", "2", "--midi", midi,
                                             "--max-lag", "20", "--buffer-seconds", "30", "--quiet"])
         let flushed = waitFor(process) {
-            ((try? MIDIReader.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))) ?? []).count >= 3
+            ((try? LabelMIDI.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))) ?? []).count >= 3
         }
         killOutright(process)
         #expect(flushed)
-        let notes = try MIDIReader.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))
+        let notes = try LabelMIDI.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))
         #expect(notes.count >= 3)
         // They are notes of the recording, heard before the kill.
         #expect(notes.allSatisfy { n in recording.labels.contains { $0.note == n.pitch } })

@@ -49,7 +49,7 @@ final class UnpluggedSource: AudioSource, @unchecked Sendable {
             let text = "\(error)"
             return text.contains("No such device") && text.contains("unplugged") && text.contains("3.0 s of audio")
         }
-        let notes = try MIDIReader.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))
+        let notes = try LabelMIDI.notes(in: Data(contentsOf: URL(fileURLWithPath: midi)))
         #expect(!notes.isEmpty)
         // What the (small test) model heard before the device went: most of the labelled pitches.
         let labelled = Set(labels.map(\.note))

@@ -3,6 +3,7 @@
 import Foundation
 import Pipeline
 import Testing
+import Trainer
 import TestSupport
 @testable import Transcription
 
@@ -17,7 +18,7 @@ import TestSupport
     @Test func writtenNotesReadBackToTheTick() throws {
         let notes = [TranscribedNote(pitch: 60, onset: 0.5, offset: 1.25, confidence: 0.9, name: "C4"),
                      TranscribedNote(pitch: 64, onset: 0.75, offset: 2, confidence: 0.5, name: "E4")]
-        let back = try MIDIReader.notes(in: MIDIFile.data(notes))
+        let back = try LabelMIDI.notes(in: MIDIFile.data(notes))
         #expect(back.map(\.pitch) == [60, 64])
         #expect(back.map(\.onset) == [0.5, 0.75] && back.map(\.offset) == [1.25, 2])
     }
@@ -38,14 +39,14 @@ import TestSupport
         (header + track([0x00, 0x90, 64, 90, 0x20, 0x80, 64, 0, 0x81]), [64]),
     ] as [([UInt8], [Int])])
     func damagedFilesAreReadUpToTheDamage(bytes: [UInt8], notes: [Int]) throws {
-        #expect(try MIDIReader.notes(in: Data(bytes)).map(\.pitch) == notes)
+        #expect(try LabelMIDI.notes(in: Data(bytes)).map(\.pitch) == notes)
     }
 
     @Test func notMIDIOrZeroDivisionIsAClearError() {
-        #expect(throws: MIDIReader.ReadError.self) { _ = try MIDIReader.notes(in: Data("RIFF....WAVEfmt ".utf8)) }
+        #expect(throws: LabelMIDI.ReadError.self) { _ = try LabelMIDI.notes(in: Data("RIFF....WAVEfmt ".utf8)) }
         var zero = Self.header
         zero[12] = 0; zero[13] = 0
-        #expect { _ = try MIDIReader.notes(in: Data(zero + Self.track([0x00, 0xFF, 0x2F, 0x00]))) } throws: {
+        #expect { _ = try LabelMIDI.notes(in: Data(zero + Self.track([0x00, 0xFF, 0x2F, 0x00]))) } throws: {
             "\($0)".contains("0 ticks per quarter note")
         }
     }
