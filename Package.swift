@@ -2,7 +2,7 @@
 // The real-time polyphonic music transcriber: package layout.
 // Public products first, then the C system libraries they stand on, then the tests.
 // Arrows point one way (docs/ARCHITECTURE.md):
-//   transcriber -> {Transcription, Trainer, Benchmarks}
+//   transcriber -> {Transcription, Trainer, DataParallel, Benchmarks};  DataParallel (Open MPI) -> Trainer
 //   Transcription (live session, outputs, ALSA) -> {Pipeline, LiveCapture}
 //   Trainer (preprocess, training, evaluate) -> {Pipeline, AudioIO}
 //   Pipeline (engine, note decoder, weights description) -> {StreamingCQT, Model}
@@ -34,6 +34,7 @@ let package = Package(
             name: "transcriber",
             dependencies: [
                 "Transcription", "LiveCapture", "Pipeline", "StreamingCQT", "Model", "AudioIO", "Benchmarks", "Trainer", "Support",
+                "DataParallel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -45,6 +46,7 @@ let package = Package(
         .target(name: "Benchmarks",
                 dependencies: ["Transcription", "Pipeline", "LiveCapture", "StreamingCQT", "Model", "AudioIO", "Trainer", "Support"],
                 swiftSettings: swiftSettings),
+        .target(name: "DataParallel", dependencies: ["Trainer", "CMPI"], swiftSettings: swiftSettings),
         .target(name: "Trainer", dependencies: ["Pipeline", "AudioIO", "StreamingCQT", "Model", "Support"],
                 swiftSettings: swiftSettings),
         .target(name: "Pipeline", dependencies: ["StreamingCQT", "Model"], swiftSettings: swiftSettings),
@@ -56,6 +58,7 @@ let package = Package(
 
         // MARK: C libraries from Debian (pkg-config names, apt providers)
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),

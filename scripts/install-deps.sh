@@ -12,6 +12,8 @@ packages=(
   libsamplerate0-dev  # libsamplerate: resampling to the model rate
   alsa-utils          # arecord/aplay: checking a capture device by hand
   sox                 # the demo synthesises its test chord with it
+  libopenmpi-dev      # Open MPI: training across processes and machines (mpirun)
+  openmpi-bin         # mpirun
 )
 
 missing=()

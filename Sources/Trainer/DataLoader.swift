@@ -7,9 +7,25 @@ import Support
 
 /// One batch: inputs (B, T, F) and targets (B, T, K).
 public struct Batch: Sendable {
+    /// Windows in this batch (this process's share of it when the batch is sharded).
     public var size: Int
+    /// Windows in the whole batch, every process's share together.
+    public var globalSize: Int
     public var frames: [Float]
     public var targets: [Float]
+}
+
+/// Which share of every batch a process reads: windows [index * n / count, (index + 1) * n / count)
+/// of a batch of n. One process reads them all.
+public struct Shard: Sendable, Equatable {
+    public var index: Int
+    public var count: Int
+    public init(index: Int = 0, count: Int = 1) {
+        self.index = index
+        self.count = count
+    }
+    public static let whole = Shard()
+    public func range(of size: Int) -> Range<Int> { (index * size / count)..<((index + 1) * size / count) }
 }
 
 /// What the producer thread and the consumer share; the thread owns it, so a loader dropped
@@ -21,16 +37,18 @@ private final class BatchPipeline: @unchecked Sendable {
     /// Frames each window of `order` is shifted by (ChunkStore.maxShift), in the same order.
     let shifts: [Int]
     let batchSize: Int
+    let shard: Shard
     let queue = Mutex<[Batch?]>([])
     let filled = DispatchSemaphore(value: 0)
     let free: DispatchSemaphore
     let cancelled = Atomic<Bool>(false)
 
-    init(store: ChunkStore, order: [Int], shifts: [Int], batchSize: Int, prefetch: Int) {
+    init(store: ChunkStore, order: [Int], shifts: [Int], batchSize: Int, shard: Shard, prefetch: Int) {
         self.store = store
         self.order = order
         self.shifts = shifts
         self.batchSize = batchSize
+        self.shard = shard
         // Created at 0 and raised to `prefetch`: libdispatch traps when a semaphore is freed
         // below its initial value, which a loader dropped mid-epoch (Ctrl-C, a stop) leaves.
         free = DispatchSemaphore(value: 0)
@@ -43,21 +61,23 @@ private final class BatchPipeline: @unchecked Sendable {
         while start < order.count {
             free.wait()
             if cancelled.load(ordering: .acquiring) { return }
-            let size = min(batchSize, order.count - start)
+            let globalSize = min(batchSize, order.count - start)
+            let mine = shard.range(of: globalSize), size = mine.count
             var frames = [Float](repeating: 0, count: size * t * f)
             var targets = [Float](repeating: 0, count: size * t * k)
             var failed = false
             frames.withUnsafeMutableBufferPointer { fp in
                 targets.withUnsafeMutableBufferPointer { yp in
                     for b in 0..<size {
-                        do { try store.copy(order[start + b], shift: shifts[start + b], frames: fp.baseAddress! + b * t * f, targets: yp.baseAddress! + b * t * k) }
+                        let index = start + mine.lowerBound + b
+                        do { try store.copy(order[index], shift: shifts[index], frames: fp.baseAddress! + b * t * f, targets: yp.baseAddress! + b * t * k) }
                         catch { failed = true }
                     }
                 }
             }
-            queue.withLock { $0.append(failed ? nil : Batch(size: size, frames: frames, targets: targets)) }
+            queue.withLock { $0.append(failed ? nil : Batch(size: size, globalSize: globalSize, frames: frames, targets: targets)) }
             filled.signal()
-            start += size
+            start += globalSize
         }
     }
 
@@ -81,8 +101,10 @@ public final class DataLoader {
     /// each window is read shifted later by a number of frames drawn from (seed, epoch) too
     /// (0 ... ChunkStore.maxShift): every epoch cuts the recordings at other places, so the
     /// network does not learn the windows by heart, and a resumed run still takes the same steps.
+    /// With a `shard`, each batch holds only that share of the windows (the order and the shifts
+    /// are those of the whole batch, so processes reading other shares read the rest of it).
     public init(store: ChunkStore, batchSize: Int, seed: UInt64, epoch: Int, shuffle: Bool = true,
-                randomShifts: Bool = false, prefetch: Int = 4) {
+                randomShifts: Bool = false, shard: Shard = .whole, prefetch: Int = 4) {
         self.store = store
         self.batchSize = batchSize
         var order = Array(0..<store.count)
@@ -91,7 +113,7 @@ public final class DataLoader {
         let shifts = randomShifts ? order.map { Int.random(in: 0...store.maxShift[$0], using: &generator) }
                                   : [Int](repeating: 0, count: order.count)
         batches = (order.count + batchSize - 1) / batchSize
-        pipeline = BatchPipeline(store: store, order: order, shifts: shifts, batchSize: batchSize, prefetch: prefetch)
+        pipeline = BatchPipeline(store: store, order: order, shifts: shifts, batchSize: batchSize, shard: shard, prefetch: prefetch)
         let thread = Thread { [pipeline] in pipeline.produce() }
         thread.name = "data loader"
         thread.start()

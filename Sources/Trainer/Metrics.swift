@@ -56,6 +56,27 @@ public struct Evaluation: Codable, Sendable, Equatable {
     }
 
     /// Adds another evaluation's counts (a split is the sum of its recordings).
+    /// Every count as one flat list (exact counts for `allowedErrors`, in order), so that the
+    /// evaluations of several processes can be summed element by element (ProcessGroup).
+    public func counts(allowedErrors: [Int]) -> [Double] {
+        var list = [frames, truePositives, falsePositives, falseNegatives, referenceNotes, estimatedNotes,
+                    onsetMatches, onsetOffsetMatches].map(Double.init)
+        list += allowedErrors.map { Double(exactWithin[$0] ?? 0) } + allowedErrors.map { Double(exactPitchClassWithin[$0] ?? 0) }
+        return list + positiveScores.map(Double.init) + negativeScores.map(Double.init)
+    }
+
+    /// The evaluation whose counts are `counts` (as `counts(allowedErrors:)` lists them).
+    public init(counts: [Double], allowedErrors: [Int]) {
+        let n = counts.map { Int($0) }
+        (frames, truePositives, falsePositives, falseNegatives) = (n[0], n[1], n[2], n[3])
+        (referenceNotes, estimatedNotes, onsetMatches, onsetOffsetMatches) = (n[4], n[5], n[6], n[7])
+        var at = 8
+        for k in allowedErrors { if n[at] > 0 || frames > 0 { exactWithin[k] = n[at] }; at += 1 }
+        for k in allowedErrors { if n[at] > 0 || frames > 0 { exactPitchClassWithin[k] = n[at] }; at += 1 }
+        positiveScores = Array(n[at..<(at + Evaluation.scoreBins + 1)])
+        negativeScores = Array(n[(at + Evaluation.scoreBins + 1)...])
+    }
+
     public mutating func add(_ other: Evaluation) {
         frames += other.frames
         for (k, v) in other.exactWithin { exactWithin[k, default: 0] += v }

@@ -22,6 +22,8 @@ public struct PreprocessOptions: Sendable {
     /// `{split}_labels`.
     public var labels: String?
     public var workers: Int = 2
+    /// This process's share of the recordings (every `count`-th from `index`), under mpirun.
+    public var shard = Shard.whole
     public var seed: UInt64 = 0
 
     public init(data: String, output: String) {
@@ -70,8 +72,10 @@ public enum Preprocess {
     /// disk) stops the run with the files finished so far intact.
     public static func run(_ options: PreprocessOptions, stop: @escaping @Sendable () -> Bool = { false },
                            progress: @escaping @Sendable (PreprocessProgress) -> Void = { _ in }) throws -> PreprocessReport {
-        let (recordings, layoutSkipped) = try MusicNetLayout.recordings(root: options.data, split: options.split,
-                                                                        labels: options.labels)
+        let (all, layoutAll) = try MusicNetLayout.recordings(root: options.data, split: options.split, labels: options.labels)
+        // Under mpirun each process takes its share; the first reports what could not be paired.
+        let recordings = all.enumerated().filter { $0.offset % options.shard.count == options.shard.index }.map(\.element)
+        let layoutSkipped = options.shard.index == 0 ? layoutAll : []
         let folder = (options.output as NSString).appendingPathComponent(options.split)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let bank = try CQTKernelBank(settings: options.cqt)

@@ -1,7 +1,9 @@
 // TrainingRun: the loop - batches through the network, binary cross-entropy, Adam - with a
 // validation pass and a checkpoint each epoch, and the test metrics at the end. Where the weights
 // start (fresh, released, resumed), the validation split and the checkpoints are decided by
-// ValidationSplit and CheckpointStore; this file sets up a run and steps it.
+// ValidationSplit and CheckpointStore; this file sets up a run and steps it. Across several
+// processes (a ProcessGroup from mpirun) each computes the gradients of its share of every
+// global batch, the shares are summed, and every process takes the same Adam step.
 import Foundation
 import Model
 import Pipeline
@@ -15,6 +17,12 @@ public final class TrainingRun {
     public let validation: ChunkStore?
     public let test: ChunkStore?
     public let checkpoints: CheckpointStore
+    /// The processes this run is shared between (one by default); rank 0 writes the files.
+    public let group: ProcessGroup
+    /// This process's share of every batch.
+    let shard: Shard
+    /// Called after every step and every evaluated batch: a sign of life for a watchdog.
+    public var heartbeat: () -> Void = {}
     /// Epochs finished (including those of a resumed run).
     public private(set) var epochsDone = 0
     public private(set) var history: [EpochSummary] = []
@@ -28,12 +36,19 @@ public final class TrainingRun {
     public let data: DataDescription
     let config: ModelConfig
 
-    public init(_ options: TrainingOptions) throws {
+    public init(_ options: TrainingOptions, group: ProcessGroup = SingleProcess()) throws {
         guard options.dropout >= 0, options.dropout < 1 else {
             throw TrainingError(description: "the dropout rate must be at least 0 and below 1, not \(options.dropout) "
                 + "(it is the fraction of each residual branch dropped in training; 0.1 is usual)")
         }
+        guard group.size <= options.batchSize else {
+            throw TrainingError(description: "\(group.size) processes share a global batch of \(options.batchSize) windows: each "
+                + "needs at least one. Start at most \(options.batchSize) processes, or raise --batch-size (it is the whole "
+                + "batch, shared between the processes)")
+        }
         self.options = options
+        self.group = group
+        shard = Shard(index: group.rank, count: group.size)
         checkpoints = CheckpointStore(folder: options.runDirectory)
         // A resumed run reads its checkpoint first: the recordings it validates on are the ones
         // the checkpoint's run drew, or resuming would validate on recordings it trained on.
@@ -91,6 +106,42 @@ public final class TrainingRun {
             history = resumed.history
         }
         network = try ParallelNetwork(network: net, threads: options.threads)
+        if group.size > 1 { try checkEveryProcessAgrees() }
+    }
+
+    /// Every process must run the same program on the same data with the same settings and
+    /// start from the same weights, or their sums mean nothing: compares a fingerprint of all of
+    /// it across the processes.
+    func checkEveryProcessAgrees() throws {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ text: String) { for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 } }
+        func mix(_ value: UInt64) { hash = SeededGenerator.mix(hash ^ value) }
+        mix("\(options.batchSize) \(options.adam) \(options.epochs) \(options.seed) \(options.schedule) \(options.dropout) "
+            + "\(options.randomShifts) \(config) \(validationFraction) \(validationSeed) \(epochsDone) \(adam.step)")
+        mix(weightsMetadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
+        mix(train.ids.joined(separator: ",") + "|" + (validation?.ids.joined(separator: ",") ?? ""))
+        mix(UInt64(train.count))
+        for value in network.parameters.values { mix(UInt64(value.bitPattern)) }
+        mix(Self.executableFingerprint())
+        let (low, high) = try group.range(hash)
+        guard low == high else {
+            throw TrainingError(description: "the \(group.size) processes of this job differ: another program version, other "
+                + "data, other settings or other starting weights on some of them. Start every rank with the same "
+                + "transcriber binary, options and data (a shared folder, or identical copies)")
+        }
+    }
+
+    /// This program's size and three 1 MiB samples of it (start, middle, end): enough to tell two
+    /// builds apart without reading all of it.
+    static func executableFingerprint() -> UInt64 {
+        guard let file = FileHandle(forReadingAtPath: "/proc/self/exe"),
+              let size = try? file.seekToEnd() else { return 0 }
+        var hash = SeededGenerator.mix(size)
+        for offset in [0, size / 2, size > 1 << 20 ? size - (1 << 20) : 0] {
+            try? file.seek(toOffset: offset)
+            for byte in (try? file.read(upToCount: 1 << 20)) ?? Data() { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        }
+        return hash
     }
 
     /// The fraction of target entries that are 1, over (up to 2000 of) the store's windows.
@@ -121,19 +172,36 @@ public final class TrainingRun {
         while epochsDone < options.epochs {
             let epoch = epochsDone + 1
             let loader = DataLoader(store: train, batchSize: options.batchSize, seed: options.seed, epoch: epoch,
-                                    randomShifts: options.randomShifts, prefetch: options.prefetch)
+                                    randomShifts: options.randomShifts, shard: shard, prefetch: options.prefetch)
             let start = Date()
             var lossSum = 0.0, windows = 0, batchIndex = 0
             while let batch = try loader.next() {
-                if stop() { return nil }
-                // Masks from the seed and the step alone, so a resumed run drops what this one would have.
+                if group.size == 1 && stop() { return nil }
+                // Masks from the seed, the step (and the process) alone, so a resumed run drops
+                // what this one would have.
                 if options.dropout > 0 {
-                    let seed = SeededGenerator.mix(SeededGenerator.mix(options.seed) ^ UInt64(adam.step))
+                    let seed = SeededGenerator.mix(SeededGenerator.mix(options.seed) ^ UInt64(adam.step)) ^ UInt64(group.rank)
                     network.setDropout(ResidualDropout(rate: options.dropout, seed: seed))
                 }
-                batch.frames.withUnsafeBufferPointer { _ = network.forward($0.baseAddress!, batch: batch.size, frames: t, training: true) }
-                let loss = batch.targets.withUnsafeBufferPointer {
-                    network.backward(targets: $0.baseAddress!, batch: batch.size, frames: t)
+                var loss: Float = 0
+                if batch.size > 0 {
+                    batch.frames.withUnsafeBufferPointer { _ = network.forward($0.baseAddress!, batch: batch.size, frames: t, training: true) }
+                    loss = batch.targets.withUnsafeBufferPointer {
+                        network.backward(targets: $0.baseAddress!, batch: batch.size, frames: t)
+                    }
+                } else {
+                    network.gradients.zero()   // a last batch smaller than the processes: nothing for this one
+                }
+                if group.size > 1 {
+                    // The global batch's mean loss is the shares' means weighted by their sizes, and so
+                    // is its gradient. A stop asked of any process stops them all at this step.
+                    let weight = Float(batch.size) / Float(batch.globalSize), gradients = network.gradients.values
+                    for i in gradients.indices { gradients[i] *= weight }
+                    try group.sum(gradients.baseAddress!, count: gradients.count)
+                    var shared = [Double(loss) * Double(batch.size), stop() ? 1 : 0]
+                    try shared.withUnsafeMutableBufferPointer { try group.sum($0.baseAddress!, count: 2) }
+                    loss = Float(shared[0] / Double(batch.globalSize))
+                    if shared[1] > 0 { return nil }
                 }
                 guard loss.isFinite else {
                     let kept = checkpoints.latest.map { "; the last good checkpoint is \($0.path)" } ?? ""
@@ -144,9 +212,10 @@ public final class TrainingRun {
                 let progressOfRun = (Double(epoch - 1) + Double(batchIndex) / Double(max(loader.batches, 1))) / Double(options.epochs)
                 adam.settings.learningRate = Float(Double(options.adam.learningRate) * options.schedule.factor(at: progressOfRun))
                 adam.update(network.parameters, gradients: network.gradients)
-                lossSum += Double(loss) * Double(batch.size)
-                windows += batch.size
+                lossSum += Double(loss) * Double(batch.globalSize)
+                windows += batch.globalSize
                 batchIndex += 1
+                heartbeat()
                 let elapsed = Date().timeIntervalSince(start)
                 let rate = Double(windows) / max(elapsed, 1e-9)
                 let remaining = Double(loader.batches - batchIndex) * Double(options.batchSize) / rate
@@ -162,8 +231,10 @@ public final class TrainingRun {
                                        dataWaitSeconds: loader.waitSeconds, seconds: Date().timeIntervalSince(start))
             history.append(summary)
             epochsDone = epoch
-            try checkpoints.write(epoch: epoch, metadata: checkpointMetadata(epoch: epoch), network: network.parameters,
-                                  adam: adam, history: history)
+            if group.isPrimary {
+                try checkpoints.write(epoch: epoch, metadata: checkpointMetadata(epoch: epoch), network: network.parameters,
+                                      adam: adam, history: history)
+            }
             epochEnd(summary)
         }
         return try test.map { try evaluate($0).evaluation }
@@ -180,14 +251,18 @@ public final class TrainingRun {
         ]) { $1 }
     }
 
-    /// Mean loss and frame metrics of the network on every window of `store`.
+    /// Mean loss and frame metrics of the network on every window of `store` (each process
+    /// evaluates its share of every batch; the counts are summed).
     public func evaluate(_ store: ChunkStore) throws -> (loss: Double, evaluation: Evaluation) {
-        let loader = DataLoader(store: store, batchSize: 32, seed: 0, epoch: 0, shuffle: false, prefetch: 2)
+        let loader = DataLoader(store: store, batchSize: 32 * group.size, seed: 0, epoch: 0, shuffle: false, shard: shard,
+                                prefetch: 2)
         let t = store.frames, k = store.notes
         var evaluation = Evaluation(), lossSum = 0.0, windows = 0
         let space = data.space
         let pitchClass: ((Int) -> Int)? = data.onlyNoteNames ? nil : { space.pitchClass(ofIndex: $0) }
         while let batch = try loader.next() {
+            heartbeat()
+            guard batch.size > 0 else { continue }
             let logits = batch.frames.withUnsafeBufferPointer {
                 Array(network.forward($0.baseAddress!, batch: batch.size, frames: t))
             }
@@ -202,6 +277,12 @@ public final class TrainingRun {
             }
             evaluation.addFrames(probabilities: probabilities, targets: batch.targets, notes: k,
                                  allowedErrors: options.allowedErrors, pitchClassOf: pitchClass)
+        }
+        if group.size > 1 {
+            var counts = evaluation.counts(allowedErrors: options.allowedErrors) + [lossSum, Double(windows)]
+            try counts.withUnsafeMutableBufferPointer { try group.sum($0.baseAddress!, count: $0.count) }
+            (lossSum, windows) = (counts[counts.count - 2], Int(counts[counts.count - 1]))
+            evaluation = Evaluation(counts: Array(counts.dropLast(2)), allowedErrors: options.allowedErrors)
         }
         return (lossSum / Double(max(windows, 1)), evaluation)
     }

@@ -36,6 +36,8 @@ struct PreprocessCommand: ParsableCommand {
 
     func run() throws {
         Interrupt.install()
+        let group = try Cluster.group()
+        defer { Cluster.finish(group) }
         var failed = false
         for split in split == "both" ? ["train", "test"] : [split] {
             var options = PreprocessOptions(data: data, output: out)
@@ -47,27 +49,37 @@ struct PreprocessCommand: ParsableCommand {
             options.workers = numWorkers
             options.seed = seed
             options.labels = labels
+            options.shard = Shard(index: group.rank, count: group.size)
             if split == "test" && !FileManager.default.fileExists(atPath: (data as NSString).appendingPathComponent("test_data")) {
                 printError("no test_data folder in '\(data)': only the train split was preprocessed")
                 continue
             }
             let bar = ProgressBar()
+            let primary = group.isPrimary, share = group.size > 1 ? " (rank 0's share)" : ""
             let report = try Trainer.Preprocess.run(options, stop: { Interrupt.isRequested }) { p in
+                guard primary else { return }
                 let rate = p.audioSeconds / max(p.elapsed, 1e-9)
                 let left = p.filesDone > 0 ? p.elapsed / Double(p.filesDone) * Double(p.filesTotal - p.filesDone) : .nan
                 bar.update(Double(p.filesDone) / Double(max(p.filesTotal, 1)),
-                           String(format: "%@ %d/%d files, %.2f h of audio, %.0fx real time, ETA %@", split, p.filesDone,
-                                  p.filesTotal, p.audioSeconds / 3600, rate, formatDuration(left)))
+                           String(format: "%@ %d/%d files%@, %.2f h of audio, %.0fx real time, ETA %@", split, p.filesDone,
+                                  p.filesTotal, share, p.audioSeconds / 3600, rate, formatDuration(left)))
             }
-            bar.finish()
-            printError(String(format: "%@: %d written, %d already done, %d skipped; %.2f h of audio in %@",
-                              split, report.written.count, report.alreadyDone.count, report.skipped.count,
-                              report.audioSeconds / 3600, formatDuration(report.elapsed)))
-            for line in report.skipped { printError("  skipped \(line)") }
-            if Interrupt.isRequested {
+            if primary { bar.finish() }
+            // Every process's counts, summed (each reports its own skipped recordings).
+            var totals = [Double(report.written.count), Double(report.alreadyDone.count), Double(report.skipped.count),
+                          report.audioSeconds, Interrupt.isRequested ? 1 : 0]
+            try totals.withUnsafeMutableBufferPointer { try group.sum($0.baseAddress!, count: $0.count) }
+            let prefix = group.size > 1 ? "rank \(group.rank): " : ""
+            for line in report.skipped { printError("  \(prefix)skipped \(line)") }
+            if primary {
+                printError(String(format: "%@: %d written, %d already done, %d skipped; %.2f h of audio in %@%@", split,
+                                  Int(totals[0]), Int(totals[1]), Int(totals[2]), totals[3] / 3600, formatDuration(report.elapsed),
+                                  group.size > 1 ? " (\(group.size) processes)" : ""))
+            }
+            if totals[4] > 0 {
                 throw UserError("interrupted: the recordings finished so far are kept; run the same command to resume")
             }
-            failed = failed || (report.written.isEmpty && report.alreadyDone.isEmpty)
+            failed = failed || (totals[0] == 0 && totals[1] == 0)
         }
         if failed { throw UserError("no recording could be preprocessed; see the reasons above") }
     }

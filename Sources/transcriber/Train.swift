@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Model
 import Trainer
+import DataParallel
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +13,10 @@ struct TrainCommand: ParsableCommand {
             DATA is a `transcriber preprocess` output (train/, and test/ for the final metrics). \
             Each epoch writes RUN_DIR/epoch-NNNN.safetensors (weights and Adam state) and \
             RUN_DIR/weights.safetensors (for --weights elsewhere). --load-weights dev resumes the \
-            latest checkpoint of RUN_DIR exactly; main starts from the released weights.
+            latest checkpoint of RUN_DIR exactly; main starts from the released weights. Started by \
+            `mpirun -np N`, the N processes share every batch of --batch-size windows (each computes \
+            the gradients of its share; they are summed with MPI_Allreduce) and rank 0 writes the \
+            files; every rank must see DATA and RUN_DIR (a shared folder).
             """)
 
     @Option(help: "A preprocess output folder.") var data: String
@@ -33,6 +37,8 @@ struct TrainCommand: ParsableCommand {
     var loadWeights: String?
     @Option(help: "Cores to use (the batch is split between them).") var threads: Int = 1
     @Option(help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
+    @Option(help: "Under mpirun: end the job when no step has finished for this many seconds (a rank hung or unreachable).")
+    var stepTimeout: Double = 600
     @Option(help: "Fraction of training recordings held out for validation (default 0.1; a resumed run keeps its own).")
     var validationFraction: Double?
     @Option(help: "Seed of the validation draw, kept across the stages of one model (default 0; a resumed run keeps its own).")
@@ -84,26 +90,42 @@ struct TrainCommand: ParsableCommand {
         case let path?: options.weights = .released(path)
         default: options.weights = .fresh
         }
-        let run = try TrainingRun(options)
-        printError("training \(run.network.config.parameterCount.formatted()) parameters on \(run.train.count) windows "
-            + "(\(run.train.ids.count) recordings), validating on \(run.validation?.count ?? 0) "
-            + "(validation seed \(run.validationSeed)), "
-            + "\(threads) thread(s)" + (run.epochsDone > 0 ? ", resuming after epoch \(run.epochsDone)" : ""))
+        let group = try Cluster.group()
+        let run: TrainingRun
+        do { run = try TrainingRun(options, group: group) } catch {
+            throw UserError(group.size > 1 ? "rank \(group.rank) of \(group.size): \(error)" : "\(error)")
+        }
+        if group.size > 1 {
+            let watchdog = Watchdog(seconds: stepTimeout, rank: group.rank, size: group.size)
+            run.heartbeat = { watchdog.beat() }
+        }
+        let primary = group.isPrimary
+        if primary {
+            printError("training \(run.network.config.parameterCount.formatted()) parameters on \(run.train.count) windows "
+                + "(\(run.train.ids.count) recordings), validating on \(run.validation?.count ?? 0) "
+                + "(validation seed \(run.validationSeed)), "
+                + (group.size > 1 ? "\(group.size) processes x " : "")
+                + "\(threads) thread(s)" + (run.epochsDone > 0 ? ", resuming after epoch \(run.epochsDone)" : ""))
+        }
         let bar = ProgressBar()
         let test = try run.run(stop: { Interrupt.isRequested }, progress: { p in
+            guard primary else { return }
             bar.update(Double(p.batch) / Double(max(p.batches, 1)),
                        String(format: "epoch %d/%d  batch %d/%d  loss %.4f  %.0f windows/s  ETA %@", p.epoch, p.epochs,
                               p.batch, p.batches, p.loss, p.windowsPerSecond, formatDuration(p.secondsLeft)))
         }, epochEnd: { e in
+            guard primary else { return }
             bar.finish()
             let validation = e.validationLoss.isNaN ? "no validation recordings"
                 : String(format: "validation loss %.4f, validation frame F1 %.3f", e.validationLoss, e.validationF1)
             printError(String(format: "epoch %d: train loss %.4f, %@, %.0f windows/s, waited %.1f s for data, %@", e.epoch,
                               e.trainLoss, validation, e.windowsPerSecond, e.dataWaitSeconds, formatDuration(e.seconds)))
         })
-        if Interrupt.isRequested {
+        if Interrupt.isRequested || run.epochsDone < epochs {
             throw UserError("interrupted: the epochs finished are checkpointed in \(runDir); resume with --load-weights dev")
         }
+        defer { Cluster.finish(group) }
+        guard primary else { return }
         if let test {
             print("test metrics (windows of \(data)/test):")
             for (name, value) in test.summary(allowedErrors: allowedErrors) where !name.hasPrefix("note") {
