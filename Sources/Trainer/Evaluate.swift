@@ -10,6 +10,19 @@ public struct RecordingEvaluation: Sendable {
     public var id: String
     public var seconds: Double
     public var evaluation: Evaluation
+    /// Per instrument of its labels (MusicNet code): frame and note counts (InstrumentEvaluation).
+    public var instruments: [Int: Evaluation] = [:]
+}
+
+/// A split's evaluation: overall, per recording, per instrument and per ensemble.
+public struct SplitEvaluation: Sendable {
+    public var recordings: [RecordingEvaluation]
+    public var overall: Evaluation
+    /// MusicNet instrument code -> its notes' evaluation over every recording.
+    public var instruments: [Int: Evaluation]
+    /// Ensemble (musicnet_metadata.csv) -> its recordings' evaluation; empty without the file.
+    public var ensembles: [String: Evaluation]
+    public var skipped: [String]
 }
 
 public enum Evaluate {
@@ -20,10 +33,12 @@ public enum Evaluate {
     public static func run(data: String, split: String, labels labelFolder: String? = nil, engine: TranscriptionEngine,
                            allowedErrors: [Int] = [0, 1, 2],
                            progress: (Int, Int) -> Void = { _, _ in })
-        throws -> (recordings: [RecordingEvaluation], overall: Evaluation, skipped: [String]) {
+        throws -> SplitEvaluation {
         let frontEnd = engine.description.data.frontEnd, space = engine.space, k = space.count
         let (recordings, skippedLayout) = try MusicNetLayout.recordings(root: data, split: split, labels: labelFolder)
         var results: [RecordingEvaluation] = [], overall = Evaluation(), skipped = skippedLayout
+        let ensembleOf = try InstrumentEvaluation.ensembles(root: data)
+        var instruments: [Int: Evaluation] = [:], ensembles: [String: Evaluation] = [:]
         let notes = NoteCollector()
         engine.add(notes)
         var probabilities: [Float] = []
@@ -55,18 +70,30 @@ public enum Evaluate {
                 }
                 evaluation.addNotes(reference: reference, estimated: estimated)
                 overall.add(evaluation)
+                let byInstrument = InstrumentEvaluation.byInstrument(
+                    labels: labels, probabilities: probabilities, frames: count, hop: frontEnd.hopLength,
+                    sampleRate: frontEnd.sampleRate, space: space, estimated: estimated)
+                for (instrument, part) in byInstrument { instruments[instrument, default: Evaluation()].add(part) }
+                if let ensemble = ensembleOf?[recording.id] { ensembles[ensemble, default: Evaluation()].add(evaluation) }
                 results.append(RecordingEvaluation(id: recording.id, seconds: Double(samples) / Double(frontEnd.sampleRate),
-                                                   evaluation: evaluation))
+                                                   evaluation: evaluation, instruments: byInstrument))
             } catch {
                 skipped.append("\(recording.id): \(error)")
             }
         }
         progress(recordings.count, recordings.count)
-        return (results, overall, skipped)
+        return SplitEvaluation(recordings: results, overall: overall, instruments: instruments, ensembles: ensembles,
+                               skipped: skipped)
     }
 }
 
 extension Evaluation {
+    /// The numbers an instrument's or an ensemble's row has: frame and note precision, recall, F1.
+    public var breakdown: [(String, Double)] {
+        [("frame_precision", precision), ("frame_recall", recall), ("frame_f1", f1),
+         ("note_precision", notePrecision), ("note_recall", noteRecall), ("note_f1", noteF1)]
+    }
+
     /// The headline numbers, by name, for tables and JSON.
     public func summary(allowedErrors: [Int]) -> [(String, Double)] {
         var rows: [(String, Double)] = []

@@ -51,11 +51,12 @@ struct EvaluateCommand: ParsableCommand {
                                              settings: EngineSettings(stride: stride, lookahead: lookahead,
                                                                       windowBatch: EngineSettings.fileWindowBatch))
         let bar = ProgressBar()
-        let (recordings, overall, skipped) = try Trainer.Evaluate.run(
+        let result = try Trainer.Evaluate.run(
             data: data, split: split, labels: labels, engine: engine, allowedErrors: allowedErrors) { done, total in
             bar.update(Double(done) / Double(max(total, 1)), "\(done)/\(total) recordings", force: done == total)
         }
         bar.finish()
+        let (recordings, overall, skipped) = (result.recordings, result.overall, result.skipped)
         for line in skipped { printError("skipped \(line)") }
         let names = overall.summary(allowedErrors: allowedErrors).map(\.0)
         print("recording".padding(toLength: 14, withPad: " ", startingAt: 0) + "   secs  exact0  frameF1    AP  noteF1")
@@ -69,6 +70,21 @@ struct EvaluateCommand: ParsableCommand {
         for (name, value) in overall.summary(allowedErrors: allowedErrors) {
             print("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%.4f", value))
         }
+        // The network names pitches, not instruments: each instrument's row counts what can be
+        // attributed to it (docs/TRAINING.md, "Evaluating").
+        func breakdown(_ title: String, _ rows: [(String, Evaluation)]) {
+            guard !rows.isEmpty else { return }
+            print(title.padding(toLength: 22, withPad: " ", startingAt: 0) + " frame P      R     F1   note P      R     F1   notes")
+            for (name, e) in rows {
+                print(name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                      + String(format: "  %6.3f %6.3f %6.3f  %6.3f %6.3f %6.3f  %6d", e.precision, e.recall, e.f1,
+                               e.notePrecision, e.noteRecall, e.noteF1, e.referenceNotes))
+            }
+        }
+        let byInstrument = result.instruments.sorted { $0.key < $1.key }.map { (InstrumentEvaluation.name($0.key), $0.value) }
+        let byEnsemble = result.ensembles.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        breakdown("by instrument", byInstrument)
+        breakdown("by ensemble", byEnsemble)
         if let json {
             func table(_ e: Evaluation) -> [String: Double] { Dictionary(uniqueKeysWithValues: e.summary(allowedErrors: allowedErrors)) }
             let report = EvaluationReport(
@@ -77,6 +93,8 @@ struct EvaluateCommand: ParsableCommand {
                     ?? "each frame the mean of every window over it",
                 metrics: table(overall), names: names,
                 recordings: recordings.map { .init(id: $0.id, seconds: $0.seconds, metrics: table($0.evaluation)) },
+                instruments: Dictionary(uniqueKeysWithValues: byInstrument.map { ($0.0, Dictionary(uniqueKeysWithValues: $0.1.breakdown)) }),
+                ensembles: Dictionary(uniqueKeysWithValues: byEnsemble.map { ($0.0, Dictionary(uniqueKeysWithValues: $0.1.breakdown)) }),
                 skipped: skipped)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -97,6 +115,9 @@ struct EvaluateCommand: ParsableCommand {
         var metrics: [String: Double]
         var names: [String]
         var recordings: [Recording]
+        /// Per instrument and per ensemble: frame and note precision, recall, F1.
+        var instruments: [String: [String: Double]]
+        var ensembles: [String: [String: Double]]
         var skipped: [String]
     }
 
