@@ -81,6 +81,10 @@ public struct EpochSummary: Codable, Sendable {
     /// Seconds the step waited for the data loader this epoch.
     public var dataWaitSeconds: Double
     public var seconds: Double
+    /// Seconds this epoch spent summing gradients across processes (nil: one process).
+    public var allreduceSeconds: Double?
+    /// Steps this epoch.
+    public var steps: Int?
 }
 
 public struct TrainingError: Error, CustomStringConvertible {

@@ -174,7 +174,7 @@ public final class TrainingRun {
             let loader = DataLoader(store: train, batchSize: options.batchSize, seed: options.seed, epoch: epoch,
                                     randomShifts: options.randomShifts, shard: shard, prefetch: options.prefetch)
             let start = Date()
-            var lossSum = 0.0, windows = 0, batchIndex = 0
+            var lossSum = 0.0, windows = 0, batchIndex = 0, allreduceSeconds = 0.0
             while let batch = try loader.next() {
                 if group.size == 1 && stop() { return nil }
                 // Masks from the seed, the step (and the process) alone, so a resumed run drops
@@ -197,7 +197,9 @@ public final class TrainingRun {
                     // is its gradient. A stop asked of any process stops them all at this step.
                     let weight = Float(batch.size) / Float(batch.globalSize), gradients = network.gradients.values
                     for i in gradients.indices { gradients[i] *= weight }
+                    let sumStart = DispatchTime.now().uptimeNanoseconds
                     try group.sum(gradients.baseAddress!, count: gradients.count)
+                    allreduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - sumStart) / 1e9
                     var shared = [Double(loss) * Double(batch.size), stop() ? 1 : 0]
                     try shared.withUnsafeMutableBufferPointer { try group.sum($0.baseAddress!, count: 2) }
                     loss = Float(shared[0] / Double(batch.globalSize))
@@ -228,7 +230,8 @@ public final class TrainingRun {
             let summary = EpochSummary(epoch: epoch, trainLoss: lossSum / Double(max(windows, 1)),
                                        validationLoss: validationLoss, validationF1: validationEvaluation.f1,
                                        windowsPerSecond: Double(windows) / max(trainSeconds, 1e-9),
-                                       dataWaitSeconds: loader.waitSeconds, seconds: Date().timeIntervalSince(start))
+                                       dataWaitSeconds: loader.waitSeconds, seconds: Date().timeIntervalSince(start),
+                                       allreduceSeconds: group.size > 1 ? allreduceSeconds : nil, steps: batchIndex)
             history.append(summary)
             epochsDone = epoch
             if group.isPrimary {

@@ -118,8 +118,9 @@ struct TrainCommand: ParsableCommand {
             bar.finish()
             let validation = e.validationLoss.isNaN ? "no validation recordings"
                 : String(format: "validation loss %.4f, validation frame F1 %.3f", e.validationLoss, e.validationF1)
-            printError(String(format: "epoch %d: train loss %.4f, %@, %.0f windows/s, waited %.1f s for data, %@", e.epoch,
-                              e.trainLoss, validation, e.windowsPerSecond, e.dataWaitSeconds, formatDuration(e.seconds)))
+            let summing = e.allreduceSeconds.map { String(format: ", %.1f ms a step summing gradients", 1000 * $0 / Double(max(e.steps ?? 1, 1))) } ?? ""
+            printError(String(format: "epoch %d: train loss %.4f, %@, %.0f windows/s%@, waited %.1f s for data, %@", e.epoch,
+                              e.trainLoss, validation, e.windowsPerSecond, summing, e.dataWaitSeconds, formatDuration(e.seconds)))
         })
         if Interrupt.isRequested || run.epochsDone < epochs {
             throw UserError("interrupted: the epochs finished are checkpointed in \(runDir); resume with --load-weights dev")
