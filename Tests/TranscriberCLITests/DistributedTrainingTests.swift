@@ -173,6 +173,62 @@ struct DistributedTrainingTests {
         #expect(many.stderr.contains("3 processes share a global batch of 2 windows"), "\(many.stderr)")
     }
 
+    /// Two "machines" on this one: network namespaces joined by a virtual Ethernet pair, Open
+    /// MPI over TCP between them (a hostfile of their addresses, a launch agent that enters the
+    /// namespace where a cluster would use ssh). Two ranks there give the very weights two ranks
+    /// on one host give: a sum of two numbers does not depend on the wire.
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip"),
+                   "needs root and iproute2 to make network namespaces"))
+    func twoHostsOverTCPTrainAsOneHostDoes() throws {
+        let (one, two) = ("trh\(getpid())a", "trh\(getpid())b")
+        func ip(_ arguments: String) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = arguments.split(separator: " ").map(String.init)
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad, userInfo: ["ip": arguments]) }
+        }
+        defer { try? ip("netns del \(one)"); try? ip("netns del \(two)") }
+        try ip("netns add \(one)")
+        try ip("netns add \(two)")
+        try ip("link add \(one)v type veth peer name \(two)v")
+        for (ns, address) in [(one, "10.210.0.1"), (two, "10.210.0.2")] {
+            try ip("link set \(ns)v netns \(ns)")
+            try ip("netns exec \(ns) ip addr add \(address)/24 dev \(ns)v")
+            try ip("netns exec \(ns) ip link set \(ns)v up")
+            try ip("netns exec \(ns) ip link set lo up")
+        }
+        let agent = Self.corpus.appendingPathComponent("netns-agent"), hosts = Self.corpus.appendingPathComponent("hosts")
+        try """
+            #!/bin/sh
+            # Open MPI's launch agent for hosts that are network namespaces: agent HOST COMMAND...
+            host=$1; shift
+            case "$host" in 10.210.0.1) ns=\(one) ;; 10.210.0.2) ns=\(two) ;; *) echo "unknown host $host" >&2; exit 1 ;; esac
+            exec ip netns exec "$ns" sh -c "$*"
+
+            """.write(to: agent, atomically: true, encoding: .utf8)
+        chmod(agent.path, 0o755)
+        try "10.210.0.1 slots=1\n10.210.0.2 slots=1\n".write(to: hosts, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = ["netns", "exec", one, mpirun, "--allow-run-as-root", "--hostfile", hosts.path, "-np", "2",
+                             "--mca", "plm_rsh_agent", agent.path, "--mca", "btl", "tcp,self",
+                             "--mca", "btl_tcp_if_include", "10.210.0.0/24", "--mca", "oob_tcp_if_include", "10.210.0.0/24",
+                             try transcriberExecutable().path] + trainArguments("two-hosts", epochs: 2)
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(stderr)")
+        #expect(stderr.contains("2 processes x 1 thread(s)"), "\(stderr)")
+        let oneHost = try runMPI(2, trainArguments("one-host", epochs: 2))
+        #expect(oneHost.status == 0, "\(oneHost.stderr)")
+        #expect(try difference(try weights("two-hosts"), try weights("one-host")) == 0)
+    }
+
     /// preprocess shares the recordings between the ranks: each written once, and a second run
     /// finds them all done.
     @Test func preprocessSharesTheRecordings() throws {
