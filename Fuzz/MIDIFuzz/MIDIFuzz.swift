@@ -27,7 +27,7 @@ func fuzzMIDI(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     // Same pitch overlapping on one channel pairs first-in first-out, as the reader documents.
     let key: ((pitch: Int, onset: Double, offset: Double)) -> [Double] = { [Double($0.pitch), ($0.onset / tick).rounded(), ($0.offset / tick).rounded()] }
     let written = notes.map { key(($0.pitch, $0.onset, $0.offset)) }.sorted { $0.lexicographicallyPrecedes($1) }
-    let read = back.map(key).sorted { $0.lexicographicallyPrecedes($1) }
+    let read = back.map { key(($0.pitch, $0.onset, $0.offset)) }.sorted { $0.lexicographicallyPrecedes($1) }
     if !notes.contains(where: { a in notes.contains { b in a.pitch == b.pitch && a.onset < b.onset && b.onset < a.offset } }) {
         precondition(written == read, "notes changed in a MIDI round trip")
     }

@@ -51,7 +51,7 @@ import TestSupport
         #expect { try Labels.read(dir.appendingPathComponent("2.mid").path) } throws: { "\($0)".contains("cannot read") }
     }
 
-    /// The same notes as MIDI (`--labels DIR`) and as CSV give the same targets; a recording whose
+    /// The same notes as MIDI (`--labels DIR`) and as CSV give the same chunks; a recording whose
     /// MIDI file is broken is reported with its reason and the others go on.
     @Test func labelsFromMIDIPreprocessAsTheSameNotesFromCSV() throws {
         let root = scratchFolder("midi-labels")
@@ -82,6 +82,8 @@ import TestSupport
         for id in ids.prefix(2) {
             let a = try SafeTensorsFile.read(root.appendingPathComponent("csv/train/\(id).safetensors").path)
             let b = try SafeTensorsFile.read(root.appendingPathComponent("midi/train/\(id).safetensors").path)
+            // The same windows and the same targets: training on them is the same training.
+            #expect(try a.floats("frames") == b.floats("frames"))
             #expect(try a.floats("targets") == b.floats("targets"))
             #expect(try a.floats("targets").contains(1))
             #expect(b.metadata["labels_from"] == midi.path)
