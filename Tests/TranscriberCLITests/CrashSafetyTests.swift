@@ -42,6 +42,22 @@ func corpusWithABlockingRecording(_ data: URL, count: Int, seed: UInt64) throws 
     return (fifo, audio)
 }
 
+/// Writes `bytes` into the named pipe `fifo` once `reader` has it open for reading, or gives up
+/// when `reader` has ended without opening it: never blocks on a pipe nobody reads.
+func unblock(_ fifo: String, reader: Process, with bytes: Data) {
+    while true {
+        let descriptor = open(fifo, O_WRONLY | O_NONBLOCK)
+        if descriptor >= 0 {
+            _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress!, $0.count) }
+            close(descriptor)
+            return
+        }
+        // ENXIO: no reader yet.
+        if !reader.isRunning { return }
+        usleep(10_000)   // a poll for the reader, not a guess at how long it takes
+    }
+}
+
 func killOutright(_ process: Process) {
     kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
@@ -204,10 +220,9 @@ func files(in folder: URL) -> [String] {
         #expect(waitFor(process) { files(in: folder).filter { $0.hasSuffix(".safetensors") }.count >= 2 })
         kill(process.processIdentifier, signal)
         // Unblock the third recording with bytes that are not audio: it is reported, and the run
-        // stops at the safe point after it.
-        let pipe = FileHandle(forWritingAtPath: fifo)!
-        pipe.write(Data("not audio".utf8))
-        try pipe.close()
+        // stops at the safe point after it. (Where the signal itself ends the blocked read - the
+        // thread sanitizer's runtime does that - the run stops without it.)
+        unblock(fifo, reader: process, with: Data("not audio".utf8))
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus != 0)
