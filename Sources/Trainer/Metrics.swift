@@ -71,8 +71,8 @@ public struct Evaluation: Codable, Sendable, Equatable {
         (frames, truePositives, falsePositives, falseNegatives) = (n[0], n[1], n[2], n[3])
         (referenceNotes, estimatedNotes, onsetMatches, onsetOffsetMatches) = (n[4], n[5], n[6], n[7])
         var at = 8
-        for k in allowedErrors { if n[at] > 0 || frames > 0 { exactWithin[k] = n[at] }; at += 1 }
-        for k in allowedErrors { if n[at] > 0 || frames > 0 { exactPitchClassWithin[k] = n[at] }; at += 1 }
+        for k in allowedErrors { exactWithin[k] = n[at]; at += 1 }
+        for k in allowedErrors { exactPitchClassWithin[k] = n[at]; at += 1 }
         positiveScores = Array(n[at..<(at + Evaluation.scoreBins + 1)])
         negativeScores = Array(n[(at + Evaluation.scoreBins + 1)...])
     }

@@ -32,13 +32,13 @@ public enum MusicNetLayout {
         if let labels, !fm.fileExists(atPath: labels) {
             throw LayoutError(description: "no labels folder '\(labels)': give the folder that holds <id>.mid or <id>.csv")
         }
-        var labelById: [String: String] = [:], skipped: [String] = []
+        var labelById: [String: String] = [:], ambiguous: Set<String> = [], skipped: [String] = []
         for name in ((try? fm.contentsOfDirectory(atPath: labelDir)) ?? []).sorted()
         where Labels.extensions.contains((name as NSString).pathExtension.lowercased()) {
             let id = (name as NSString).deletingPathExtension, path = (labelDir as NSString).appendingPathComponent(name)
             if let other = labelById[id] {
                 skipped.append("\(path): recording \(id) has two label files (also \(other)); keep one")
-                labelById[id] = ""
+                ambiguous.insert(id)
             } else {
                 labelById[id] = path
             }
@@ -49,15 +49,16 @@ public enum MusicNetLayout {
             let id = (name as NSString).deletingPathExtension
             let path = (dataDir as NSString).appendingPathComponent(name)
             seen.insert(id)
+            if ambiguous.contains(id) { continue }
             if let labelPath = labelById[id] {
-                if !labelPath.isEmpty { recordings.append(Recording(id: id, audioPath: path, labelPath: labelPath)) }
+                recordings.append(Recording(id: id, audioPath: path, labelPath: labelPath))
             } else {
                 skipped.append("\(path): no labels (\((labelDir as NSString).appendingPathComponent(id)).csv or .mid is missing)")
             }
         }
         // A labels folder of its own (MusicNetEM's) holds every split's labels: only
         // {split}_labels says that its files without audio are strays.
-        for (id, path) in labelById.sorted(by: { $0.key < $1.key }) where labels == nil && !seen.contains(id) && !path.isEmpty {
+        for (id, path) in labelById.sorted(by: { $0.key < $1.key }) where labels == nil && !seen.contains(id) && !ambiguous.contains(id) {
             skipped.append("\(path): no audio (\(split)_data/\(id).wav is missing)")
         }
         guard !recordings.isEmpty else {

@@ -34,10 +34,10 @@ public struct PreprocessOptions: Sendable {
     public var windowFrames: Int { max(1, Int((windowSeconds * cqt.frameRate).rounded())) }
     public var space: NoteSpace { onlyNoteNames ? .pitchClasses : .keys(lowestNote: cqt.lowestNote, count: cqt.notes) }
 
-    /// What a chunk file records about how it was made; a file made otherwise is redone.
+    /// What a chunk file records about how it was made (the data description weights carry too,
+    /// and how the windows were chosen); a file made otherwise is redone.
     public var metadata: [String: String] {
-        cqt.metadata.merging([
-            "window_frames": "\(windowFrames)", "n_notes": "\(space.count)", "only_note_names": "\(onlyNoteNames)",
+        DataDescription(frontEnd: cqt, windowFrames: windowFrames, space: space).metadata.merging([
             "windows_per_recording": "\(windowsPerRecording)", "seed": "\(seed)", "chunk_format": "1",
         ]) { $1 }.merging(labels.map { ["labels_from": $0] } ?? [:]) { $1 }
     }
