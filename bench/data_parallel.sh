@@ -5,13 +5,14 @@
 # Each configuration runs alone, one after the other. Never part of `make test`.
 #   bench/data_parallel.sh [WINDOWS] [EPOCHS] [BATCH] [ROUNDS]
 # WINDOWS is a preprocess output (train/); without one, the bundled example is preprocessed as
-# 8 recordings (about 250 windows). The three configurations take turns for ROUNDS rounds (these
-# machines are shared and noisy); the medians of each run's last-epoch rate are reported.
+# 24 recordings (about 750 windows, some 6 s an epoch for two ranks: shorter epochs measure the
+# machine's noise). The three configurations take turns for ROUNDS rounds (these machines are
+# shared and noisy); the medians of each run's last-epoch rate are reported.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${2:-3}
 batch=${3:-8}
-rounds=${4:-3}
+rounds=${4:-5}
 swift build -c release >/dev/null
 bin=.build/release/transcriber
 out=bench/results/data-parallel
@@ -19,7 +20,7 @@ rm -rf "$out" && mkdir -p "$out"
 windows=${1:-}
 if [ -z "$windows" ]; then
   mkdir -p "$out/data/train_data" "$out/data/train_labels"
-  for i in 1 2 3 4 5 6 7 8; do
+  for i in $(seq 24); do
     cp Examples/maple-leaf-rag.wav "$out/data/train_data/$i.wav"
     cp Examples/maple-leaf-rag.csv "$out/data/train_labels/$i.csv"
   done

@@ -31,18 +31,42 @@ public final class AdamOptimizer {
     /// One step, as torch.optim.Adam (no weight decay, no amsgrad):
     /// m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
     /// p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
-    public func update(_ parameters: ParameterBlock, gradients: ParameterBlock) {
+    /// `range` limits the step to part of the block (the rest is left alone); the step count
+    /// advances once a call either way.
+    public func update(_ parameters: ParameterBlock, gradients: ParameterBlock, range: Range<Int>? = nil) {
         step += 1
         let s = settings
         let correction1 = 1 - pow(Double(s.beta1), Double(step))
         let correction2 = 1 - pow(Double(s.beta2), Double(step))
         let stepSize = Float(Double(s.learningRate) / correction1)
         let rootCorrection2 = Float(correction2.squareRoot())
-        let p = parameters.values, g = gradients.values, mm = m.values, vv = v.values
-        for i in 0..<p.count {
+        let range = range ?? 0..<parameters.values.count
+        let p = parameters.values.baseAddress!, g = gradients.values.baseAddress!
+        let mm = m.values.baseAddress!, vv = v.values.baseAddress!
+        // Eight lanes at a time by hand: the four blocks may alias as far as the compiler knows,
+        // so it keeps the loop scalar, and the square root and division then cost 8 ms a step
+        // of the default network. The lanes do the scalar loop's operations in its order, so the
+        // results are the same bits.
+        typealias Lanes = SIMD8<Float>
+        let b1 = Lanes(repeating: s.beta1), b2 = Lanes(repeating: s.beta2)
+        let c1 = Lanes(repeating: 1 - s.beta1), c2 = Lanes(repeating: 1 - s.beta2)
+        let size = Lanes(repeating: stepSize), root = Lanes(repeating: rootCorrection2), eps = Lanes(repeating: s.epsilon)
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: Lanes.self)
+            let mi = b1 * UnsafeRawPointer(mm + i).loadUnaligned(as: Lanes.self) + c1 * gi
+            let vi = b2 * UnsafeRawPointer(vv + i).loadUnaligned(as: Lanes.self) + c2 * gi * gi
+            let pi = UnsafeRawPointer(p + i).loadUnaligned(as: Lanes.self) - size * mi / (vi.squareRoot() / root + eps)
+            UnsafeMutableRawPointer(mm + i).storeBytes(of: mi, as: Lanes.self)
+            UnsafeMutableRawPointer(vv + i).storeBytes(of: vi, as: Lanes.self)
+            UnsafeMutableRawPointer(p + i).storeBytes(of: pi, as: Lanes.self)
+            i += 8
+        }
+        while i < range.upperBound {
             mm[i] = s.beta1 * mm[i] + (1 - s.beta1) * g[i]
             vv[i] = s.beta2 * vv[i] + (1 - s.beta2) * g[i] * g[i]
             p[i] -= stepSize * mm[i] / (vv[i].squareRoot() / rootCorrection2 + s.epsilon)
+            i += 1
         }
     }
 }
