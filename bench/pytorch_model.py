@@ -83,13 +83,20 @@ class Decoder(nn.Module):
 
 
 class Network(nn.Module):
+    """outputs: the heads, "frame" first, then "onset" and/or "velocity" (each a Decoder of its own)."""
+
     def __init__(self, c=3, embed_dim=192, n_layers=4, n_heads=4, head_dim=32, n_notes=88,
-                 bins_per_note=4, n_bins=352, mlp_ratio=4):
+                 bins_per_note=4, n_bins=352, mlp_ratio=4, outputs=("frame",)):
         super().__init__()
         self.encoder = Encoder(c, n_bins, bins_per_note, embed_dim)
         self.blocks = nn.ModuleList(Block(embed_dim, n_heads, head_dim, mlp_ratio) for _ in range(n_layers))
         self.ln_f = nn.LayerNorm(embed_dim)
         self.decoder = Decoder(embed_dim, n_notes)
+        self.outputs = tuple(outputs)
+        if "onset" in self.outputs:
+            self.onset = Decoder(embed_dim, n_notes)
+        if "velocity" in self.outputs:
+            self.velocity = Decoder(embed_dim, n_notes)
         self.d = embed_dim
 
     def positions(self, t):
@@ -100,10 +107,31 @@ class Network(nn.Module):
         return pe.float()
 
     def forward(self, x):
+        """Frame logits [B, T, K] for a frame-only network, else a dict of every head's logits."""
         h = self.encoder(x) + self.positions(x.shape[1])
         for block in self.blocks:
             h = block(h)
-        return self.decoder(self.ln_f(h))
+        z = self.ln_f(h)
+        if self.outputs == ("frame",):
+            return self.decoder(z)
+        heads = {"frame": self.decoder, "onset": getattr(self, "onset", None), "velocity": getattr(self, "velocity", None)}
+        return {name: heads[name](z) for name in self.outputs}
+
+
+def loss(logits, targets, onset_weight=1.0, velocity_weight=1.0):
+    """The trainer's loss (MODEL.md): frame BCE + onset_weight x onset BCE + velocity_weight x the
+    squared error of sigmoid(velocity logits) where a velocity target is given (> 0), summed there
+    and divided by all B*T*K entries. `logits`, `targets`: dicts by head (or tensors, frame only)."""
+    if not isinstance(logits, dict):
+        return F.binary_cross_entropy_with_logits(logits, targets)
+    total = F.binary_cross_entropy_with_logits(logits["frame"], targets["frame"])
+    if "onset" in logits:
+        total = total + onset_weight * F.binary_cross_entropy_with_logits(logits["onset"], targets["onset"])
+    if "velocity" in logits:
+        y = targets["velocity"]
+        error = (torch.sigmoid(logits["velocity"]) - y) ** 2 * (y > 0).float()
+        total = total + velocity_weight * error.sum() / y.numel()
+    return total
 
 
 def check_golden(path):

@@ -28,8 +28,9 @@ final class Activations {
     let fc1Gelu: [UnsafeMutablePointer<Float>]  // L of (R, M)
     let lnF: UnsafeMutablePointer<Float>        // (R, D)
     let lnFMean, lnFRstd: UnsafeMutablePointer<Float> // (R)
-    let dec1, dec1Gelu: UnsafeMutablePointer<Float>   // (R, D)
-    let logits: UnsafeMutablePointer<Float>     // (R, K)
+    let dec1, dec1Gelu: [UnsafeMutablePointer<Float>] // per head, (R, D)
+    let outputs: [UnsafeMutablePointer<Float>]  // per head, (R, K): logits
+    var logits: UnsafeMutablePointer<Float> { outputs[0] }
     // Residual dropout (training only): the masks of the last forward, attention then MLP per
     // block, and the branch before its mask. `dropping` says whether that forward used them.
     let dropMasks: [UnsafeMutablePointer<Float>] // 2L of (R, D)
@@ -42,7 +43,7 @@ final class Activations {
     let dAttY: UnsafeMutablePointer<Float>              // (R, A)
     let dScores: UnsafeMutablePointer<Float>            // (T, T)
     let dHiddenGelu, dHidden: UnsafeMutablePointer<Float> // (R, M)
-    let dLogits: UnsafeMutablePointer<Float>            // (R, K)
+    let dLogits: UnsafeMutablePointer<Float>            // (R, K), one head's at a time
     let dDecGelu, dDec: UnsafeMutablePointer<Float>     // (R, D)
     let dPooled: UnsafeMutablePointer<Float>            // (R, C*N)
     let dA2, dA1: UnsafeMutablePointer<Float>           // (C, R, F)
@@ -84,7 +85,9 @@ final class Activations {
         qkv = perLayer(r * 3 * a); att = perLayer(batch * h * frames * frames); attY = perLayer(r * a)
         fc1 = perLayer(r * m); fc1Gelu = perLayer(r * m)
         lnF = floats(r * d); lnFMean = floats(r); lnFRstd = floats(r)
-        dec1 = floats(r * d); dec1Gelu = floats(r * d); logits = floats(r * config.nNotes)
+        let heads = config.heads.count
+        dec1 = (0..<heads).map { _ in floats(r * d) }; dec1Gelu = (0..<heads).map { _ in floats(r * d) }
+        outputs = (0..<heads).map { _ in floats(r * config.nNotes) }
 
         dResidual = trainingOnly(r * d); dNorm = trainingOnly(r * d)
         dQKV = trainingOnly(r * 3 * a); dAttY = trainingOnly(r * a); dScores = trainingOnly(frames * frames)

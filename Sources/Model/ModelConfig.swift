@@ -20,9 +20,14 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     public var mlpRatio: Int = 4
     /// Taps of the frequency convolutions.
     public var kernelSize: Int = 5
+    /// The outputs beside the frame head's, each a decoder of its own (K per frame): which notes
+    /// begin in the frame, and how hard they were struck.
+    public var onsetHead: Bool = false
+    public var velocityHead: Bool = false
 
     public init(c: Int = 3, embedDim: Int = 192, nLayers: Int = 4, nHeads: Int = 4, headDim: Int = 32,
-                nNotes: Int = 88, binsPerNote: Int = 4, nBins: Int = 352, mlpRatio: Int = 4, kernelSize: Int = 5) {
+                nNotes: Int = 88, binsPerNote: Int = 4, nBins: Int = 352, mlpRatio: Int = 4, kernelSize: Int = 5,
+                onsetHead: Bool = false, velocityHead: Bool = false) {
         self.c = c
         self.embedDim = embedDim
         self.nLayers = nLayers
@@ -33,6 +38,13 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         self.nBins = nBins
         self.mlpRatio = mlpRatio
         self.kernelSize = kernelSize
+        self.onsetHead = onsetHead
+        self.velocityHead = velocityHead
+    }
+
+    /// The heads this network has, in their parameter order: the frame head always.
+    public var heads: [NetworkHead] {
+        [.frame] + (onsetHead ? [.onset] : []) + (velocityHead ? [.velocity] : [])
     }
 
     /// C, encoder channels.
@@ -78,15 +90,28 @@ public struct ModelConfig: Sendable, Equatable, Codable {
                 (p + "mlp.fc2.weight", [d, hiddenWidth]), (p + "mlp.fc2.bias", [d]),
             ]
         }
-        list += [
-            ("ln_f.weight", [d]), ("ln_f.bias", [d]),
-            ("decoder.fc1.weight", [d, d]), ("decoder.fc1.bias", [d]),
-            ("decoder.fc2.weight", [nNotes, d]), ("decoder.fc2.bias", [nNotes]),
-        ]
+        list += [("ln_f.weight", [d]), ("ln_f.bias", [d])]
+        for head in heads {
+            let p = head.parameterPrefix + "."
+            list += [(p + "fc1.weight", [d, d]), (p + "fc1.bias", [d]), (p + "fc2.weight", [nNotes, d]), (p + "fc2.bias", [nNotes])]
+        }
         return list
     }
 
     public var parameterCount: Int { ParameterLayout(self).count }
+}
+
+/// One output of the network: K values a frame from a decoder of its own (ln_f -> fc1 + GELU -> fc2).
+public enum NetworkHead: String, Sendable, CaseIterable, Codable {
+    /// Logits of "note k sounds in this frame" (the decoder every network has).
+    case frame
+    /// Logits of "note k begins in this frame".
+    case onset
+    /// Logits whose sigmoid is how hard note k was struck, velocity / 127 (meaningful at onsets).
+    case velocity
+
+    /// Its tensors' name prefix, PyTorch-style: the frame head keeps the seed's name.
+    public var parameterPrefix: String { self == .frame ? "decoder" : rawValue }
 }
 
 public enum ModelError: Error, CustomStringConvertible, Equatable {
@@ -110,6 +135,6 @@ extension ModelConfig {
         let encoder = tt * f * c * k + tt * f * c * c * k + tt * c * n * d
         let block = tt * d * 3 * a + 2 * Double(nHeads) * tt * tt * Double(headDim) + tt * a * d + 2 * tt * d * m
         let head = tt * d * d + tt * d * Double(nNotes)
-        return 2 * (encoder + Double(nLayers) * block + head)
+        return 2 * (encoder + Double(nLayers) * block + Double(heads.count) * head)
     }
 }

@@ -6,12 +6,20 @@ struct BlockTensors {
     var ln2Weight, ln2Bias, fc1Weight, fc1Bias, fc2Weight, fc2Bias: UnsafeMutablePointer<Float>
 }
 
+/// One output head's decoder: fc1 (D, D) + GELU, fc2 (K, D).
+struct HeadTensors {
+    var fc1Weight, fc1Bias, fc2Weight, fc2Bias: UnsafeMutablePointer<Float>
+}
+
 struct NetworkTensors {
     var conv1Weight, conv1Bias, conv2Weight, conv2Bias, projWeight, projBias: UnsafeMutablePointer<Float>
     var blocks: [BlockTensors]
-    var lnFWeight, lnFBias, dec1Weight, dec1Bias, dec2Weight, dec2Bias: UnsafeMutablePointer<Float>
+    var lnFWeight, lnFBias: UnsafeMutablePointer<Float>
+    /// In the order of ModelConfig.heads (the frame head first).
+    var heads: [HeadTensors]
 
-    init(_ block: ParameterBlock, layers: Int) {
+    init(_ block: ParameterBlock, config: ModelConfig) {
+        let layers = config.nLayers
         let p = block.pointer
         conv1Weight = p("encoder.conv1.weight"); conv1Bias = p("encoder.conv1.bias")
         conv2Weight = p("encoder.conv2.weight"); conv2Bias = p("encoder.conv2.bias")
@@ -27,7 +35,10 @@ struct NetworkTensors {
                 fc2Weight: p(b + "mlp.fc2.weight"), fc2Bias: p(b + "mlp.fc2.bias"))
         }
         lnFWeight = p("ln_f.weight"); lnFBias = p("ln_f.bias")
-        dec1Weight = p("decoder.fc1.weight"); dec1Bias = p("decoder.fc1.bias")
-        dec2Weight = p("decoder.fc2.weight"); dec2Bias = p("decoder.fc2.bias")
+        heads = config.heads.map { head in
+            let h = head.parameterPrefix + "."
+            return HeadTensors(fc1Weight: p(h + "fc1.weight"), fc1Bias: p(h + "fc1.bias"),
+                               fc2Weight: p(h + "fc2.weight"), fc2Bias: p(h + "fc2.bias"))
+        }
     }
 }

@@ -15,8 +15,10 @@ public final class ParallelNetwork {
     public let network: TranscriptionNetwork
     public let threads: Int
     private let replicas: [TranscriptionNetwork]
-    /// Gathered logits of the shards; reallocated only when (B, T) changes.
+    /// Gathered logits of the shards, head after head; reallocated only when (B, T) changes.
     private var output = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    /// Whether the last forward's logits are in `output` (else in the primary network).
+    private var gathered = false
     private let losses: UnsafeMutableBufferPointer<Float>
 
     public init(network: TranscriptionNetwork, threads: Int) throws(ModelError) {
@@ -59,40 +61,68 @@ public final class ParallelNetwork {
         for replica in replicas { replica.dropout = ResidualDropout(rate: dropout.rate, seed: seeds.next()) }
     }
 
-    /// Logits (B, T, K) for `input` (B, T, F); valid until the next call.
+    /// Loss weights of the heads for the backwards that follow (every replica's).
+    public var lossWeights: LossWeights {
+        get { network.lossWeights }
+        set { for replica in replicas { replica.lossWeights = newValue } }
+    }
+
+    /// Frame logits (B, T, K) for `input` (B, T, F); valid until the next call. The other heads'
+    /// are in `output(_:)`.
+    @discardableResult
     public func forward(_ input: UnsafePointer<Float>, batch: Int, frames: Int,
                         training: Bool = false) -> UnsafeBufferPointer<Float> {
         let parts = shards(batch)
+        gathered = false
         if batch == 1 && threads > 1 && !training { return network.forwardSplit(input, frames: frames, parts: threads) }
         if parts.count == 1 { return network.forward(input, batch: batch, frames: frames, training: training) }
-        let perWindowIn = frames * config.nBins, perWindowOut = frames * config.nNotes
-        if output.count != batch * perWindowOut {
+        let heads = config.heads
+        let perWindowIn = frames * config.nBins, perWindowOut = frames * config.nNotes, perHead = batch * perWindowOut
+        if output.count != heads.count * perHead {
             output.deallocate()
-            output = .allocate(capacity: batch * perWindowOut)
+            output = .allocate(capacity: heads.count * perHead)
             output.initialize(repeating: 0)
         }
         let work = UncheckedSendable((replicas, input, output.baseAddress!))
         DispatchQueue.concurrentPerform(iterations: parts.count) { i in
             let (replicas, input, out) = work.value
             let part = parts[i]
-            let logits = replicas[i].forward(input + part.lowerBound * perWindowIn, batch: part.count,
-                                             frames: frames, training: training)
-            (out + part.lowerBound * perWindowOut).update(from: logits.baseAddress!, count: logits.count)
+            replicas[i].forward(input + part.lowerBound * perWindowIn, batch: part.count, frames: frames, training: training)
+            for (h, head) in heads.enumerated() {
+                let logits = replicas[i].output(head)
+                (out + h * perHead + part.lowerBound * perWindowOut).update(from: logits.baseAddress!, count: logits.count)
+            }
         }
-        return UnsafeBufferPointer(output)
+        gathered = true
+        return output(.frame)
+    }
+
+    /// A head's logits (B, T, K) of the last forward, empty if the network has no such head.
+    public func output(_ head: NetworkHead) -> UnsafeBufferPointer<Float> {
+        guard gathered else { return network.output(head) }
+        guard let h = config.heads.firstIndex(of: head) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        let perHead = output.count / config.heads.count
+        return UnsafeBufferPointer(rebasing: UnsafeBufferPointer(output)[(h * perHead)..<((h + 1) * perHead)])
     }
 
     /// Back-propagates the mean BCE over the whole batch of the last forward (training: true)
     /// into `gradients`; returns that loss.
     @discardableResult
     public func backward(targets: UnsafePointer<Float>, batch: Int, frames: Int) -> Float {
+        backward(targets: HeadTargets(frames: targets), batch: batch, frames: frames)
+    }
+
+    /// Back-propagates the heads' weighted loss over the whole batch of the last forward
+    /// (training: true) into `gradients`; returns that loss.
+    @discardableResult
+    public func backward(targets: HeadTargets, batch: Int, frames: Int) -> Float {
         let parts = shards(batch)
         if parts.count == 1 { return network.backward(targets: targets) }
         let perWindow = frames * config.nNotes
         let work = UncheckedSendable((replicas, targets, losses.baseAddress!))
         DispatchQueue.concurrentPerform(iterations: parts.count) { i in
             let (replicas, targets, losses) = work.value
-            losses[i] = replicas[i].backward(targets: targets + parts[i].lowerBound * perWindow)
+            losses[i] = replicas[i].backward(targets: targets.advanced(by: parts[i].lowerBound * perWindow))
         }
         // Mean over all elements = sum_i (n_i / N) * mean_i, for the loss and its gradient alike.
         let weights = parts.map { Float($0.count) / Float(batch) }

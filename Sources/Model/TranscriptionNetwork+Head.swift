@@ -1,35 +1,91 @@
-// The head, forward beside backward: ln_f, decoder.fc1 + GELU, decoder.fc2 -> logits, and the
-// binary cross-entropy the backward starts from. Frame by frame, so its forward takes rows.
+// The heads, forward beside backward: ln_f, then per head (frame, onset, velocity) fc1 + GELU,
+// fc2 -> logits, and the losses the backward starts from. Frame by frame, so the forward takes rows.
 // Sizes: R = B*T rows, D width, K notes out.
 
+/// What the backward compares the heads' outputs with, each (B, T, K). `onsets`: 1 in the frame a
+/// labelled note begins. `velocities`: velocity / 127 in the frame a note with a known velocity
+/// begins, 0 everywhere else (only those entries train the velocity head). A head whose targets
+/// are nil is not trained by this batch (its gradients stay zero).
+public struct HeadTargets {
+    public var frames: UnsafePointer<Float>
+    public var onsets: UnsafePointer<Float>?
+    public var velocities: UnsafePointer<Float>?
+
+    public init(frames: UnsafePointer<Float>, onsets: UnsafePointer<Float>? = nil, velocities: UnsafePointer<Float>? = nil) {
+        self.frames = frames
+        self.onsets = onsets
+        self.velocities = velocities
+    }
+
+    /// The targets `count` values further on (a later shard of the batch).
+    public func advanced(by count: Int) -> HeadTargets {
+        HeadTargets(frames: frames + count, onsets: onsets.map { $0 + count }, velocities: velocities.map { $0 + count })
+    }
+}
+
+/// How the heads' losses add up: frame BCE + onset x onset BCE + velocity x velocity error.
+/// Every term is a mean over all B*T*K entries (the velocity error is summed over the entries it
+/// trains, then divided by all of them), so a batch's loss is exactly the size-weighted mean of
+/// its shards' - what splitting a batch across threads and processes relies on.
+public struct LossWeights: Sendable, Equatable, Codable {
+    public var onset: Float = 1
+    public var velocity: Float = 1
+    public init(onset: Float = 1, velocity: Float = 1) {
+        self.onset = onset
+        self.velocity = velocity
+    }
+}
+
 extension TranscriptionNetwork {
-    /// Rows `rows` of the head, from the last residual stream to the logits.
+    /// Rows `rows` of the heads, from the last residual stream to each head's logits.
     func headForward(rows: Range<Int>) {
         let acts = activations!, w = weights, cfg = config, d = cfg.embedDim, o = rows.lowerBound
         let last = acts.residual[2 * cfg.nLayers]
         layerNormForward(acts.lnF + o * d, acts.lnFMean + o, acts.lnFRstd + o, last + o * d, w.lnFWeight, w.lnFBias,
                          rows: rows.count, features: d)
-        linearForward(acts.dec1 + o * d, acts.lnF + o * d, w.dec1Weight, w.dec1Bias, rows: rows.count, inputs: d, outputs: d)
-        geluForward(acts.dec1Gelu + o * d, acts.dec1 + o * d, count: rows.count * d)
-        linearForward(acts.logits + o * cfg.nNotes, acts.dec1Gelu + o * d, w.dec2Weight, w.dec2Bias, rows: rows.count,
-                      inputs: d, outputs: cfg.nNotes)
+        for (h, head) in w.heads.enumerated() {
+            linearForward(acts.dec1[h] + o * d, acts.lnF + o * d, head.fc1Weight, head.fc1Bias, rows: rows.count, inputs: d, outputs: d)
+            geluForward(acts.dec1Gelu[h] + o * d, acts.dec1[h] + o * d, count: rows.count * d)
+            linearForward(acts.outputs[h] + o * cfg.nNotes, acts.dec1Gelu[h] + o * d, head.fc2Weight, head.fc2Bias,
+                          rows: rows.count, inputs: d, outputs: cfg.nNotes)
+        }
     }
 
-    /// The mean BCE of the logits against `targets` (R, K), and its gradient back to the last
-    /// residual stream, into `dResidual` (overwritten), with the head's parameter gradients.
-    func headBackward(targets: UnsafePointer<Float>) -> Float {
+    /// The weighted loss of the heads against `targets`, and its gradient back to the last
+    /// residual stream, into `dResidual` (overwritten), with the heads' parameter gradients.
+    func headBackward(targets: HeadTargets) -> Float {
         let acts = activations!, w = weights, g = grads, cfg = config, r = acts.rows, d = cfg.embedDim
-        let loss = binaryCrossEntropyWithLogits(acts.dLogits, acts.logits, targets, count: r * cfg.nNotes)
-        acts.dDecGelu.update(repeating: 0, count: r * d)
-        linearBackward(acts.dDecGelu, g.dec2Weight, g.dec2Bias, acts.dLogits, acts.dec1Gelu, w.dec2Weight,
-                       rows: r, inputs: d, outputs: cfg.nNotes)
-        acts.dDec.update(repeating: 0, count: r * d)
-        geluBackward(acts.dDec, acts.dec1, acts.dDecGelu, count: r * d)
+        let count = r * cfg.nNotes
+        var loss: Float = 0
         acts.dNorm.update(repeating: 0, count: r * d)
-        linearBackward(acts.dNorm, g.dec1Weight, g.dec1Bias, acts.dDec, acts.lnF, w.dec1Weight, rows: r, inputs: d, outputs: d)
+        for (h, head) in cfg.heads.enumerated() {
+            switch head {
+            case .frame:
+                loss += binaryCrossEntropyWithLogits(acts.dLogits, acts.outputs[h], targets.frames, count: count)
+            case .onset:
+                guard let onsets = targets.onsets else { continue }
+                loss += lossWeights.onset * binaryCrossEntropyWithLogits(acts.dLogits, acts.outputs[h], onsets, count: count)
+                scale(acts.dLogits, by: lossWeights.onset, count: count)
+            case .velocity:
+                guard let velocities = targets.velocities else { continue }
+                loss += lossWeights.velocity * maskedSquaredErrorOfSigmoid(acts.dLogits, acts.outputs[h], velocities, count: count)
+                scale(acts.dLogits, by: lossWeights.velocity, count: count)
+            }
+            acts.dDecGelu.update(repeating: 0, count: r * d)
+            linearBackward(acts.dDecGelu, g.heads[h].fc2Weight, g.heads[h].fc2Bias, acts.dLogits, acts.dec1Gelu[h], w.heads[h].fc2Weight,
+                           rows: r, inputs: d, outputs: cfg.nNotes)
+            acts.dDec.update(repeating: 0, count: r * d)
+            geluBackward(acts.dDec, acts.dec1[h], acts.dDecGelu, count: r * d)
+            linearBackward(acts.dNorm, g.heads[h].fc1Weight, g.heads[h].fc1Bias, acts.dDec, acts.lnF, w.heads[h].fc1Weight,
+                           rows: r, inputs: d, outputs: d)
+        }
         acts.dResidual.update(repeating: 0, count: r * d)
         layerNormBackward(acts.dResidual, g.lnFWeight, g.lnFBias, acts.dNorm, acts.residual[2 * cfg.nLayers],
                           w.lnFWeight, acts.lnFMean, acts.lnFRstd, rows: r, features: d)
         return loss
+    }
+
+    private func scale(_ values: UnsafeMutablePointer<Float>, by factor: Float, count: Int) {
+        if factor != 1 { for i in 0..<count { values[i] *= factor } }
     }
 }

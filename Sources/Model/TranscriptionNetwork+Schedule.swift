@@ -63,9 +63,16 @@ extension TranscriptionNetwork {
     }
 
     /// Back-propagates the mean BCE of the last forward (run with `training: true`) against
-    /// `targets` (B, T, K) into `gradients`, which it overwrites. Returns the loss.
+    /// frame targets (B, T, K) into `gradients`, which it overwrites. Returns the loss.
     @discardableResult
     public func backward(targets: UnsafePointer<Float>) -> Float {
+        backward(targets: HeadTargets(frames: targets))
+    }
+
+    /// Back-propagates the heads' weighted loss (LossWeights) of the last forward (run with
+    /// `training: true`) into `gradients`, which it overwrites. Returns the loss.
+    @discardableResult
+    public func backward(targets: HeadTargets) -> Float {
         guard let acts = activations, acts.trainingReady else {
             preconditionFailure("backward needs a forward with training: true first")
         }

@@ -5,7 +5,8 @@
 //
 //   x (B, T, F) -> conv1 + ReLU -> conv2 + ReLU -> max-pool over frequency -> (B, T, C*N)
 //   -> encoder.proj (B, T, D) + positions -> n_layers pre-LN blocks -> ln_f
-//   -> decoder.fc1 + GELU -> decoder.fc2 -> logits (B, T, K)
+//   -> decoder.fc1 + GELU -> decoder.fc2 -> frame logits (B, T, K)
+//   (and, when the network has them, onset.* -> onset logits, velocity.* -> velocity logits, the same way)
 import Support
 
 /// The network with its parameters, its gradients (once a backward has run) and its saved
@@ -21,6 +22,8 @@ public final class TranscriptionNetwork {
     var activations: Activations?
     /// Residual dropout for forwards with `training: true` (nil or rate 0: none). Inference never drops.
     public var dropout: ResidualDropout?
+    /// How the heads' losses add up in `backward` (a frame-only network has only the first term).
+    public var lossWeights = LossWeights()
     var positions: [Float] = []
     private var positionFrames = -1
 
@@ -39,8 +42,8 @@ public final class TranscriptionNetwork {
             parameters = ParameterBlock(layout: layout)
         }
         gradients = ParameterBlock(layout: layout)
-        weights = NetworkTensors(parameters, layers: config.nLayers)
-        grads = NetworkTensors(gradients, layers: config.nLayers)
+        weights = NetworkTensors(parameters, config: config)
+        grads = NetworkTensors(gradients, config: config)
     }
 
     /// A freshly initialised network, as PyTorch initialises one: Linear and Conv2d weights and
@@ -61,10 +64,16 @@ public final class TranscriptionNetwork {
         }
     }
 
-    /// The logits of the last forward, (B, T, K); valid until the next forward.
-    public var logits: UnsafeBufferPointer<Float> {
-        guard let acts = activations else { return UnsafeBufferPointer(start: nil, count: 0) }
-        return UnsafeBufferPointer(start: acts.logits, count: acts.rows * config.nNotes)
+    /// The frame head's logits of the last forward, (B, T, K); valid until the next forward.
+    public var logits: UnsafeBufferPointer<Float> { output(.frame) }
+
+    /// A head's logits of the last forward, (B, T, K), empty if the network has no such head;
+    /// valid until the next forward.
+    public func output(_ head: NetworkHead) -> UnsafeBufferPointer<Float> {
+        guard let acts = activations, let h = config.heads.firstIndex(of: head) else {
+            return UnsafeBufferPointer(start: nil, count: 0)
+        }
+        return UnsafeBufferPointer(start: acts.outputs[h], count: acts.rows * config.nNotes)
     }
 
     /// Makes the activations fit (batch, frames) - reallocating only when they change - and the

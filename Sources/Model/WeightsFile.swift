@@ -51,17 +51,20 @@ public enum WeightsFile {
 
 extension ModelConfig {
     /// The metadata keys of MODEL.md for the network's settings.
+    /// `outputs` lists the heads ("frame,onset,velocity"); a file without it (every file written
+    /// before there were other heads) has the frame head alone.
     public var metadata: [String: String] {
         [
             "format_version": WeightsFile.formatVersion,
             "c": "\(c)", "embed_dim": "\(embedDim)", "n_layers": "\(nLayers)", "n_heads": "\(nHeads)",
             "head_dim": "\(headDim)", "n_notes": "\(nNotes)", "bins_per_note": "\(binsPerNote)",
             "n_bins": "\(nBins)", "mlp_ratio": "\(mlpRatio)", "kernel_size": "\(kernelSize)",
+            "outputs": heads.map(\.rawValue).joined(separator: ","),
         ]
     }
 
     /// Reads the settings from weights metadata. Every MODEL.md key must be there;
-    /// mlp_ratio and kernel_size default to 4 and 5.
+    /// mlp_ratio and kernel_size default to 4 and 5, outputs to "frame".
     public init(metadata: [String: String]) throws(SafeTensorsError) {
         func value(_ key: String, default fallback: Int? = nil) throws(SafeTensorsError) -> Int {
             guard let text = metadata[key] else {
@@ -80,5 +83,15 @@ extension ModelConfig {
                   nHeads: try value("n_heads"), headDim: try value("head_dim"), nNotes: try value("n_notes"),
                   binsPerNote: try value("bins_per_note"), nBins: try value("n_bins"),
                   mlpRatio: try value("mlp_ratio", default: 4), kernelSize: try value("kernel_size", default: 5))
+        if let outputs = metadata["outputs"] {
+            let names = outputs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let known = NetworkHead.allCases.map(\.rawValue)
+            guard names.first == "frame", Set(names).count == names.count, names.allSatisfy(known.contains) else {
+                throw .badMetadata(key: "outputs", problem: "is '\(outputs)'; it must start with frame and name each of "
+                    + "\(known.joined(separator: ", ")) at most once (a file from a newer version of the program?)")
+            }
+            onsetHead = names.contains("onset")
+            velocityHead = names.contains("velocity")
+        }
     }
 }

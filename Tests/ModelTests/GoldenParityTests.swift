@@ -136,3 +136,55 @@ func relativeError(_ a: some Collection<Float>, _ b: [Float]) -> Float {
         print("golden parity: second point loss \(loss) vs \(reference), worst gradient \(worst)")
     }
 }
+
+/// The onset and velocity heads and the weighted loss against the same PyTorch module
+/// (Fixtures/reference-heads.safetensors, `make_golden.py --heads`): the network with outputs
+/// frame,onset,velocity, loss weights other than 1, each head's logits and every gradient.
+@Suite struct HeadsParityTests {
+    @Test func headsAndWeightedLossMatchPyTorch() throws {
+        let path = URL(fileURLWithPath: goldenPath).deletingLastPathComponent().appendingPathComponent("reference-heads.safetensors").path
+        let golden = try SafeTensorsFile.read(path)
+        struct GoldenConfig: Decodable {
+            var c, embed_dim, n_layers, n_heads, head_dim, n_notes, mlp_ratio, bins_per_note, n_bins: Int
+        }
+        struct GoldenWeights: Decodable { var onset, velocity: Float }
+        let g = try JSONDecoder().decode(GoldenConfig.self, from: Data(golden.metadata["config"]!.utf8))
+        var metadata = ModelConfig(c: g.c, embedDim: g.embed_dim, nLayers: g.n_layers, nHeads: g.n_heads, headDim: g.head_dim,
+                                   nNotes: g.n_notes, binsPerNote: g.bins_per_note, nBins: g.n_bins, mlpRatio: g.mlp_ratio).metadata
+        metadata["outputs"] = golden.metadata["outputs"]
+        let config = try ModelConfig(metadata: metadata)   // the heads come from the file's own key
+        #expect(config.heads == [.frame, .onset, .velocity])
+        #expect(config.parameterCount == Int(golden.metadata["param_count"]!)!)
+        let weights = try JSONDecoder().decode(GoldenWeights.self, from: Data(golden.metadata["loss_weights"]!.utf8))
+
+        let net = try TranscriptionNetwork(config: config)
+        try WeightsFile.fill(net.parameters, from: golden, prefix: "param.")
+        net.lossWeights = LossWeights(onset: weights.onset, velocity: weights.velocity)
+        let x = try golden.floats("input.x"), frames = try golden.floats("input.target")
+        let onsets = try golden.floats("input.onset"), velocities = try golden.floats("input.velocity")
+        let shape = golden.info("input.x")!.shape
+        x.withUnsafeBufferPointer { _ = net.forward($0.baseAddress!, batch: shape[0], frames: shape[1], training: true) }
+        var report: [String] = []
+        for head in config.heads {
+            let error = relativeError(net.output(head), try golden.floats("output.\(head.rawValue)"))
+            report.append("\(head) logits \(error)")
+            #expect(error < activationTolerance, "\(head) logits: relative error \(error)")
+        }
+        let loss = frames.withUnsafeBufferPointer { f in
+            onsets.withUnsafeBufferPointer { o in
+                velocities.withUnsafeBufferPointer { v in
+                    net.backward(targets: HeadTargets(frames: f.baseAddress!, onsets: o.baseAddress!, velocities: v.baseAddress!))
+                }
+            }
+        }
+        let reference = try golden.floats("output.loss")[0]
+        #expect(abs(loss - reference) / reference < activationTolerance, "loss \(loss) vs \(reference)")
+        var worst: (Float, String) = (0, "")
+        for entry in net.parameters.layout.entries {
+            let error = relativeError(net.gradients[entry.name], try golden.floats("grad." + entry.name))
+            if error > worst.0 { worst = (error, entry.name) }
+            #expect(error < gradientTolerance, "grad \(entry.name): relative error \(error)")
+        }
+        print("heads parity:", report.joined(separator: "; "), "loss \(loss) vs \(reference), worst gradient \(worst)")
+    }
+}

@@ -29,6 +29,56 @@ import Testing
         }
     }
 
+    /// With onset and velocity heads and loss weights other than 1, shards still give the one
+    /// network's outputs, loss and gradients (each term is a mean over every entry).
+    @Test func shardsAgreeWithOneNetworkWithEveryHead() throws {
+        var config = smallConfig
+        config.onsetHead = true
+        config.velocityHead = true
+        let weights = LossWeights(onset: 0.6, velocity: 3)
+        let single = try TranscriptionNetwork(config: config, seed: 22)
+        single.lossWeights = weights
+        let parallel = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 22), threads: 2)
+        parallel.lossWeights = weights
+        let (batch, frames) = (3, 4), count = batch * frames * config.nNotes
+        var g = SplitMix64(seed: 7)
+        let x = (0..<(batch * frames * config.nBins)).map { _ in Float.random(in: -1...1, using: &g) }
+        let y = (0..<count).map { _ in Float(Int.random(in: 0...1, using: &g)) }
+        let onsets = (0..<count).map { _ in Float(Int.random(in: 0...5, using: &g) == 0 ? 1 : 0) }
+        let velocities = onsets.map { $0 * Float.random(in: 0.1...1, using: &g) }
+        x.withUnsafeBufferPointer {
+            single.forward($0.baseAddress!, batch: batch, frames: frames, training: true)
+            parallel.forward($0.baseAddress!, batch: batch, frames: frames, training: true)
+        }
+        for head in config.heads {
+            #expect(relativeError(Array(parallel.output(head)), Array(single.output(head))) < tolerance, "\(head)")
+        }
+        let (lossSingle, lossParallel) = y.withUnsafeBufferPointer { f in
+            onsets.withUnsafeBufferPointer { o in
+                velocities.withUnsafeBufferPointer { v in
+                    let targets = HeadTargets(frames: f.baseAddress!, onsets: o.baseAddress!, velocities: v.baseAddress!)
+                    return (single.backward(targets: targets), parallel.backward(targets: targets, batch: batch, frames: frames))
+                }
+            }
+        }
+        #expect(abs(lossSingle - lossParallel) / lossSingle < tolerance)
+        for entry in single.parameters.layout.entries {
+            let error = relativeError(parallel.gradients[entry.name], Array(single.gradients[entry.name]))
+            #expect(error < tolerance, "\(entry.name): \(error)")
+        }
+        // The velocity head learns only where a velocity is given: none given, no gradient.
+        let none = [Float](repeating: 0, count: count)
+        y.withUnsafeBufferPointer { f in
+            onsets.withUnsafeBufferPointer { o in
+                none.withUnsafeBufferPointer { v in
+                    _ = single.backward(targets: HeadTargets(frames: f.baseAddress!, onsets: o.baseAddress!, velocities: v.baseAddress!))
+                }
+            }
+        }
+        #expect(single.gradients["velocity.fc2.weight"].allSatisfy { $0 == 0 })
+        #expect(single.gradients["onset.fc2.weight"].contains { $0 != 0 })
+    }
+
     /// Dropout reaches every replica, each with masks of its own: two identical windows, one per
     /// core, come out different in training, and alike again once dropout is off.
     @Test func dropoutReachesEveryReplicaWithItsOwnMasks() throws {

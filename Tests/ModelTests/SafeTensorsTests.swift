@@ -252,6 +252,26 @@ let pythonHasSafeTensors: Bool = (try? runPython("print(1)")) != nil
         #expect { try ModelConfig(metadata: metadata) } throws: { error in "\(error)".contains("not a positive integer") }
     }
 
+    /// The heads come from `outputs`; a file without the key (every file before the heads) has
+    /// the frame head alone, and a key this program cannot read is refused, saying what it reads.
+    @Test func outputsNameTheHeads() throws {
+        var metadata = smallConfig.metadata
+        #expect(metadata["outputs"] == "frame")
+        metadata["outputs"] = nil
+        #expect(try ModelConfig(metadata: metadata).heads == [.frame])
+        metadata["outputs"] = "frame,onset,velocity"
+        let config = try ModelConfig(metadata: metadata)
+        #expect(config.heads == [.frame, .onset, .velocity])
+        #expect(config.metadata["outputs"] == "frame,onset,velocity")
+        #expect(config.parameterShapes.map(\.name).suffix(4) == ["velocity.fc1.weight", "velocity.fc1.bias", "velocity.fc2.weight", "velocity.fc2.bias"])
+        for bad in ["onset", "frame,pedal", "frame,onset,onset", ""] {
+            metadata["outputs"] = bad
+            #expect { try ModelConfig(metadata: metadata) } throws: { error in
+                "\(error)".contains("'outputs'") && "\(error)".contains("frame, onset, velocity")
+            }
+        }
+    }
+
     @Test func missingFileSaysSo() {
         #expect(throws: SafeTensorsError.unreadable(path: "/nonexistent.safetensors", reason: "no such file")) {
             try SafeTensorsFile.read("/nonexistent.safetensors")
