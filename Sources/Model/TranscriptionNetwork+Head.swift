@@ -89,3 +89,25 @@ extension TranscriptionNetwork {
         if factor != 1 { for i in 0..<count { values[i] *= factor } }
     }
 }
+
+/// The weighted loss of heads' logits (each (B, T, K), from `logits`) against `targets`, without
+/// gradients: what `backward` returns, for a validation pass.
+public func headLoss(_ heads: [NetworkHead], logits: (NetworkHead) -> UnsafeBufferPointer<Float>, targets: HeadTargets,
+                     weights: LossWeights) -> Float {
+    var loss: Float = 0
+    for head in heads {
+        let z = logits(head)
+        switch head {
+        case .frame: loss += binaryCrossEntropyWithLogits(nil, z.baseAddress!, targets.frames, count: z.count)
+        case .onset:
+            if let onsets = targets.onsets {
+                loss += weights.onset * binaryCrossEntropyWithLogits(nil, z.baseAddress!, onsets, count: z.count)
+            }
+        case .velocity:
+            if let velocities = targets.velocities {
+                loss += weights.velocity * maskedSquaredErrorOfSigmoid(nil, z.baseAddress!, velocities, count: z.count)
+            }
+        }
+    }
+    return loss
+}

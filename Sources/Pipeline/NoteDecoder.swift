@@ -1,60 +1,103 @@
-// NoteDecoder: per-frame note probabilities into note events, frame by frame - the decoder of
-// the transcription engine, which every command runs, so all of them see the same notes.
+// NoteDecoder: per-frame probabilities into note events, frame by frame - the decoder of the
+// transcription engine, which every command runs, so all of them see the same notes. With an
+// onset head, notes begin at onsets (a key struck again is a new note); without one, where the
+// frame probability rises.
+import Model
 
-/// Thresholds with hysteresis and a minimum length.
+/// The thresholds, named as basic-pitch's users know them.
 public struct NoteDecoderSettings: Codable, Sendable, Equatable {
-    /// A note starts when its probability reaches this...
-    public var onThreshold: Float = 0.5
-    /// ...and continues until it falls below this.
-    public var offThreshold: Float = 0.35
+    /// A note begins when its onset probability reaches this (frame-only weights: its frame
+    /// probability)...
+    public var onsetThreshold: Float = 0.5
+    /// ...and sounds while its frame probability stays at or above this.
+    public var frameThreshold: Float = 0.35
     /// A note must last this many frames to count (1 frame = 23 ms at the defaults).
     public var minimumFrames: Int = 2
-    public init(onThreshold: Float = 0.5, offThreshold: Float = 0.35, minimumFrames: Int = 2) {
-        self.onThreshold = onThreshold
-        self.offThreshold = offThreshold
+    public init(onsetThreshold: Float = 0.5, frameThreshold: Float = 0.35, minimumFrames: Int = 2) {
+        self.onsetThreshold = onsetThreshold
+        self.frameThreshold = frameThreshold
         self.minimumFrames = minimumFrames
+    }
+
+    /// Checks the thresholds; the message says what to change.
+    public func validate() throws(EngineError) {
+        for (name, value) in [("onset", onsetThreshold), ("frame", frameThreshold)] where !(value > 0 && value <= 1) {
+            throw EngineError("the \(name) threshold must be above 0 and at most 1 (it is \(value)): it is a probability")
+        }
+        guard frameThreshold <= onsetThreshold else {
+            throw EngineError("the frame threshold (\(frameThreshold)) must not be above the onset threshold (\(onsetThreshold)): "
+                + "a note begins at the onset threshold and holds down to the frame threshold")
+        }
+        guard minimumFrames >= 1 else { throw EngineError("a note must last at least one frame (the minimum is \(minimumFrames))") }
     }
 }
 
-/// A decoded note: target index, [onset, offset) in frames, mean probability while it sounded.
+/// A decoded note: target index, [onset, offset) in frames, mean frame probability while it
+/// sounded, and how hard it was struck (1 ... 127) when the network has a velocity head.
 public struct DecodedNote: Sendable, Equatable {
     public var index: Int
     public var onset: Int
     public var offset: Int
     public var confidence: Float
-    public init(index: Int, onset: Int, offset: Int, confidence: Float) {
+    public var velocity: Int?
+    public init(index: Int, onset: Int, offset: Int, confidence: Float, velocity: Int? = nil) {
         self.index = index
         self.onset = onset
         self.offset = offset
         self.confidence = confidence
+        self.velocity = velocity
     }
 }
 
 public enum NoteEvent: Sendable, Equatable {
     /// The note is confirmed (minimumFrames reached); `onset` is the frame it began.
-    case on(index: Int, onset: Int, confidence: Float)
+    case on(index: Int, onset: Int, confidence: Float, velocity: Int?)
     /// The note ended; the whole note, with its mean confidence.
     case off(DecodedNote)
 }
 
-/// Streaming decoder: push one frame of probabilities at a time. A note begins at the first frame
-/// at or above `onThreshold`, continues while at or above `offThreshold`, and is reported (`on`)
-/// once it has lasted `minimumFrames`; shorter blips are dropped. Allocates nothing per frame.
+/// Streaming decoder: push one frame at a time - K frame probabilities, then K onset
+/// probabilities if the network has an onset head, then K velocities (velocity / 127) if it has
+/// a velocity head.
+///
+/// With onsets: an onset is a frame where the onset probability reaches `onsetThreshold` from
+/// below it. A silent key's onset starts a note; a sounding key's onset ends its note there and
+/// starts another (a repeated note). A note sounds while its frame probability is at or above
+/// `frameThreshold` (the onset frame itself may be below it: the frame head lags an attack by
+/// a frame or so). Without onsets: a note begins at the first frame at or above
+/// `onsetThreshold` and sounds while at or above `frameThreshold`. Either way a note is reported
+/// (`on`) once it has lasted `minimumFrames`; shorter blips are dropped. Allocates nothing per frame.
 public final class NoteDecoder {
     public let notes: Int
     public let settings: NoteDecoderSettings
+    public let hasOnsets: Bool
+    public let hasVelocities: Bool
     private var start: [Int]       // -1 when silent
     private var confirmed: [Bool]
     private var sum: [Float]
+    private var velocity: [Int]
+    private var onsetWasHigh: [Bool]
     private var frames = 0
 
-    public init(notes: Int, settings: NoteDecoderSettings = NoteDecoderSettings()) {
+    public init(notes: Int, settings: NoteDecoderSettings = NoteDecoderSettings(), onsets: Bool = false, velocities: Bool = false) {
         self.notes = notes
         self.settings = settings
+        hasOnsets = onsets
+        hasVelocities = velocities
         start = Array(repeating: -1, count: notes)
         confirmed = Array(repeating: false, count: notes)
         sum = Array(repeating: 0, count: notes)
+        velocity = Array(repeating: 0, count: notes)
+        onsetWasHigh = Array(repeating: false, count: notes)
     }
+
+    /// The decoder for a network's heads (frame, then onset and velocity if it has them).
+    public convenience init(notes: Int, heads: [NetworkHead], settings: NoteDecoderSettings = NoteDecoderSettings()) {
+        self.init(notes: notes, settings: settings, onsets: heads.contains(.onset), velocities: heads.contains(.velocity))
+    }
+
+    /// Values a pushed frame holds: K per head.
+    public var rowWidth: Int { notes * (1 + (hasOnsets ? 1 : 0) + (hasVelocities ? 1 : 0)) }
 
     /// Frames pushed so far; the next frame's index.
     public var frameIndex: Int { frames }
@@ -62,61 +105,87 @@ public final class NoteDecoder {
     /// Whether note `index` is currently sounding (confirmed).
     public func isActive(_ index: Int) -> Bool { confirmed[index] }
 
-    public func push(_ probabilities: UnsafeBufferPointer<Float>, onEvent: (NoteEvent) -> Void) {
-        let t = frames
-        for k in 0..<notes {
-            let p = probabilities[k]
-            if start[k] < 0 {
-                if p >= settings.onThreshold { start[k] = t; sum[k] = p; confirm(k, t, onEvent) }
-            } else if p >= settings.offThreshold {
-                sum[k] += p
-                confirm(k, t, onEvent)
+    public func push(_ row: UnsafeBufferPointer<Float>, onEvent: (NoteEvent) -> Void) {
+        let t = frames, k = notes
+        let onsetBase = k, velocityBase = hasOnsets ? 2 * k : k
+        for n in 0..<k {
+            let p = row[n]
+            var onset = false
+            if hasOnsets {
+                let high = row[onsetBase + n] >= settings.onsetThreshold
+                onset = high && !onsetWasHigh[n]
+                onsetWasHigh[n] = high
             } else {
-                end(k, at: t, onEvent)
+                onset = start[n] < 0 && p >= settings.onsetThreshold
+            }
+            if onset {
+                if start[n] >= 0 { end(n, at: t, onEvent) }
+                start[n] = t
+                sum[n] = p
+                velocity[n] = hasVelocities ? Self.midiVelocity(row[velocityBase + n]) : 0
+                confirm(n, t, onEvent)
+            } else if start[n] >= 0 {
+                if p >= settings.frameThreshold {
+                    sum[n] += p
+                    confirm(n, t, onEvent)
+                } else {
+                    end(n, at: t, onEvent)
+                }
             }
         }
         frames += 1
     }
 
+    /// velocity / 127 to a MIDI velocity, 1 ... 127.
+    static func midiVelocity(_ value: Float) -> Int { min(127, max(1, Int((value * 127).rounded()))) }
+
     /// Forgets every note and starts again at frame 0 (a new recording).
     public func reset() {
-        for k in 0..<notes { start[k] = -1; confirmed[k] = false; sum[k] = 0 }
+        for n in 0..<notes { start[n] = -1; confirmed[n] = false; sum[n] = 0; velocity[n] = 0; onsetWasHigh[n] = false }
         frames = 0
     }
 
     /// Ends every sounding note at the current frame (end of input).
     public func finish(onEvent: (NoteEvent) -> Void) {
-        for k in 0..<notes where start[k] >= 0 { end(k, at: frames, onEvent) }
+        for n in 0..<notes where start[n] >= 0 { end(n, at: frames, onEvent) }
     }
 
-    private func confirm(_ k: Int, _ t: Int, _ onEvent: (NoteEvent) -> Void) {
-        if !confirmed[k] && t - start[k] + 1 >= settings.minimumFrames {
-            confirmed[k] = true
-            onEvent(.on(index: k, onset: start[k], confidence: sum[k] / Float(t - start[k] + 1)))
+    private func confirm(_ n: Int, _ t: Int, _ onEvent: (NoteEvent) -> Void) {
+        if !confirmed[n] && t - start[n] + 1 >= settings.minimumFrames {
+            confirmed[n] = true
+            onEvent(.on(index: n, onset: start[n], confidence: sum[n] / Float(t - start[n] + 1),
+                        velocity: hasVelocities ? velocity[n] : nil))
         }
     }
 
-    private func end(_ k: Int, at t: Int, _ onEvent: (NoteEvent) -> Void) {
-        if confirmed[k] {
-            onEvent(.off(DecodedNote(index: k, onset: start[k], offset: t, confidence: sum[k] / Float(t - start[k]))))
+    private func end(_ n: Int, at t: Int, _ onEvent: (NoteEvent) -> Void) {
+        if confirmed[n] {
+            onEvent(.off(DecodedNote(index: n, onset: start[n], offset: t, confidence: sum[n] / Float(t - start[n]),
+                                     velocity: hasVelocities ? velocity[n] : nil)))
         }
-        start[k] = -1
-        confirmed[k] = false
-        sum[k] = 0
+        start[n] = -1
+        confirmed[n] = false
+        sum[n] = 0
     }
 
-    /// Every note of `probabilities` [frames, notes], in order of their end.
-    public static func decode(_ probabilities: [Float], notes: Int,
-                              settings: NoteDecoderSettings = NoteDecoderSettings()) -> [DecodedNote] {
-        let decoder = NoteDecoder(notes: notes, settings: settings)
+    /// Every note of `rows` [frames, rowWidth], in order of their end.
+    public func decodeAll(_ rows: [Float]) -> [DecodedNote] {
+        reset()
         var decoded: [DecodedNote] = []
         let collect = { (event: NoteEvent) in if case let .off(note) = event { decoded.append(note) } }
-        probabilities.withUnsafeBufferPointer { all in
-            for t in 0..<(all.count / notes) {
-                decoder.push(UnsafeBufferPointer(rebasing: all[(t * notes)..<((t + 1) * notes)]), onEvent: collect)
+        let width = rowWidth
+        rows.withUnsafeBufferPointer { all in
+            for t in 0..<(all.count / width) {
+                push(UnsafeBufferPointer(rebasing: all[(t * width)..<((t + 1) * width)]), onEvent: collect)
             }
         }
-        decoder.finish(onEvent: collect)
+        finish(onEvent: collect)
         return decoded
+    }
+
+    /// Every note of frame probabilities [frames, notes] (no onsets), in order of their end.
+    public static func decode(_ probabilities: [Float], notes: Int,
+                              settings: NoteDecoderSettings = NoteDecoderSettings()) -> [DecodedNote] {
+        NoteDecoder(notes: notes, settings: settings).decodeAll(probabilities)
     }
 }

@@ -62,7 +62,8 @@ public final class TranscriptionEngine {
     public let description: WeightsDescription
     public let windowFrames: Int
     public var space: NoteSpace { description.data.space }
-    let bins: Int, notes: Int
+    /// K notes; a decoded row holds every head's K values (frame, then onset and velocity).
+    let bins: Int, notes: Int, width: Int
     /// The last `windowFrames` CQT frames, oldest first (a ring indexed by frame number).
     private let history: UnsafeMutableBufferPointer<Float>
     /// The windows due and not yet run (up to `windowBatch`), and their probabilities once run.
@@ -88,7 +89,7 @@ public final class TranscriptionEngine {
     public private(set) var windowsRun = 0
     public private(set) var notesEmitted = 0
     private var sinks: [NoteSink] = []
-    /// Sees every decoded frame's note probabilities, in order (`evaluate`, `predict`).
+    /// Sees every decoded frame's note probabilities (the frame head's K), in order (`evaluate`, `predict`).
     public var frameObserver: ((UnsafeBufferPointer<Float>) -> Void)?
 
     /// Builds the front end and the decoder from the weights' description.
@@ -103,22 +104,24 @@ public final class TranscriptionEngine {
         self.network = network
         self.settings = settings
         self.description = description
+        try settings.decoder.validate()
         bins = frontEnd.binCount
         notes = network.config.nNotes
+        decoder = NoteDecoder(notes: notes, heads: network.config.heads, settings: settings.decoder)
+        width = decoder.rowWidth
         history = .allocate(capacity: windowFrames * bins)
         history.initialize(repeating: frontEnd.floor)
         windows = .allocate(capacity: settings.windowBatch * windowFrames * bins)
         windows.initialize(repeating: 0)
-        probabilities = .allocate(capacity: settings.windowBatch * windowFrames * notes)
+        probabilities = .allocate(capacity: settings.windowBatch * windowFrames * width)
         probabilities.initialize(repeating: 0)
         pending.reserveCapacity(settings.windowBatch)
-        silence = .allocate(capacity: notes)
+        silence = .allocate(capacity: width)
         silence.initialize(repeating: 0)
-        sums = .allocate(capacity: windowFrames * notes)
+        sums = .allocate(capacity: windowFrames * width)
         sums.initialize(repeating: 0)
         counts = .allocate(capacity: windowFrames)
         counts.initialize(repeating: 0)
-        decoder = NoteDecoder(notes: notes, settings: settings.decoder)
     }
 
     /// An engine for the weights at hand (`Weights.load`), on `threads` cores.
@@ -225,11 +228,17 @@ public final class TranscriptionEngine {
     private func runPending() {
         guard !pending.isEmpty else { return }
         let t = windowFrames, count = pending.count
-        let logits = network.forward(windows.baseAddress!, batch: count, frames: t)
-        sigmoidArray(probabilities.baseAddress!, logits.baseAddress!, count: count * t * notes)
+        network.forward(windows.baseAddress!, batch: count, frames: t)
+        // Each head's sigmoid (the velocity head's is velocity / 127) into its K of every row.
+        for (h, head) in network.config.heads.enumerated() {
+            let logits = network.output(head).baseAddress!
+            for row in 0..<(count * t) {
+                sigmoidArray(probabilities.baseAddress! + row * width + h * notes, logits + row * notes, count: notes)
+            }
+        }
         for (i, window) in pending.enumerated() {
             windowsRun += 1
-            let rows = UnsafeBufferPointer(rebasing: probabilities[(i * t * notes)..<((i + 1) * t * notes)])
+            let rows = UnsafeBufferPointer(rebasing: probabilities[(i * t * width)..<((i + 1) * t * width)])
             decodeWindow(rows, newest: window.newest, lookahead: window.lookahead)
         }
         pending.removeAll(keepingCapacity: true)
@@ -249,7 +258,7 @@ public final class TranscriptionEngine {
                 framesDropped += 1
                 decode(UnsafeBufferPointer(silence))
             } else {
-                decode(UnsafeBufferPointer(rebasing: rows[((frame - first) * notes)..<((frame - first + 1) * notes)]))
+                decode(UnsafeBufferPointer(rebasing: rows[((frame - first) * width)..<((frame - first + 1) * width)]))
             }
         }
     }
@@ -262,8 +271,8 @@ public final class TranscriptionEngine {
         for frame in max(first, framesDecoded)...newest {
             let slot = frame % windowFrames
             counts[slot] += 1
-            let sum = sums.baseAddress! + slot * notes, row = rows.baseAddress! + (frame - first) * notes
-            for k in 0..<notes { sum[k] += row[k] }
+            let sum = sums.baseAddress! + slot * width, row = rows.baseAddress! + (frame - first) * width
+            for k in 0..<width { sum[k] += row[k] }
         }
         decodeAveraged(through: newest + settings.stride - windowFrames)
     }
@@ -273,12 +282,12 @@ public final class TranscriptionEngine {
     private func decodeAveraged(through last: Int) {
         while framesDecoded <= last {
             let slot = framesDecoded % windowFrames
-            let sum = UnsafeMutableBufferPointer(rebasing: sums[(slot * notes)..<((slot + 1) * notes)])
+            let sum = UnsafeMutableBufferPointer(rebasing: sums[(slot * width)..<((slot + 1) * width)])
             if counts[slot] == 0 {
                 framesDropped += 1
                 decode(UnsafeBufferPointer(silence))
             } else {
-                for k in 0..<notes { sum[k] /= counts[slot] }
+                for k in 0..<width { sum[k] /= counts[slot] }
                 decode(UnsafeBufferPointer(sum))
             }
             sum.update(repeating: 0)
@@ -287,7 +296,7 @@ public final class TranscriptionEngine {
     }
 
     private func decode(_ row: UnsafeBufferPointer<Float>) {
-        frameObserver?(row)
+        frameObserver?(UnsafeBufferPointer(rebasing: row[0..<notes]))
         decoder.push(row) { emit($0) }
         framesDecoded += 1
         let time = Double(framesDecoded - 1) * frameSeconds
@@ -296,14 +305,17 @@ public final class TranscriptionEngine {
 
     private func emit(_ event: NoteEvent) {
         switch event {
-        case let .on(index, onset, confidence):
+        case let .on(index, onset, confidence, velocity):
             let p = space.pitch(ofIndex: index), name = space.name(ofIndex: index)
-            for sink in sinks { sink.noteOn(pitch: p, name: name, time: Double(onset) * frameSeconds, confidence: confidence) }
+            let velocity = velocity ?? TranscribedNote.velocity(confidence: confidence)
+            for sink in sinks {
+                sink.noteOn(pitch: p, name: name, time: Double(onset) * frameSeconds, confidence: confidence, velocity: velocity)
+            }
         case let .off(note):
             notesEmitted += 1
             let transcribed = TranscribedNote(pitch: space.pitch(ofIndex: note.index), onset: Double(note.onset) * frameSeconds,
                                               offset: Double(note.offset) * frameSeconds, confidence: note.confidence,
-                                              name: space.name(ofIndex: note.index))
+                                              name: space.name(ofIndex: note.index), velocity: note.velocity)
             for sink in sinks { sink.noteOff(transcribed) }
         }
     }

@@ -58,7 +58,8 @@ public struct CheckpointStore {
 
     /// epoch-NNNN.safetensors (weights, Adam's moments and step, `history`) and weights.safetensors
     /// (weights only, for --weights), each whole or not at all; best.safetensors when this epoch
-    /// has the best validation frame F1 so far. Checkpoints older than the last two are removed.
+    /// has the best validation score so far (EpochSummary.score: the note F1, or the frame F1 of
+    /// a history from before there was one). Checkpoints older than the last two are removed.
     public func write(epoch: Int, metadata: [String: String], network: ParameterBlock, adam: AdamOptimizer,
                       history: [EpochSummary]) throws {
         let historyJSON = String(decoding: try Self.historyEncoder.encode(history), as: UTF8.self)
@@ -70,13 +71,13 @@ public struct CheckpointStore {
         var weights = SafeTensorsWriter(metadata: metadata)
         WeightsFile.add(network, to: &weights)
         try weights.write(to: (folder as NSString).appendingPathComponent("weights.safetensors"))
-        // The epoch with the best validation frame F1 so far, kept apart: a run that overfits
-        // late still leaves its best weights (the history rides in the checkpoints, so a resumed
-        // run knows the best before it).
-        if let latest = history.last, !latest.validationF1.isNaN,
-           history.allSatisfy({ $0.validationF1.isNaN || $0.validationF1 <= latest.validationF1 }) {
-            var best = SafeTensorsWriter(metadata: metadata.merging(
-                ["best_validation_f1": String(format: "%.4f", latest.validationF1)]) { $1 })
+        // The epoch with the best validation score so far, kept apart: a run that overfits late
+        // still leaves its best weights (the history rides in the checkpoints, so a resumed run
+        // knows the best before it). Epochs are compared by the score the latest has.
+        if let latest = history.last, let (score, noteF1) = latest.score,
+           history.allSatisfy({ earlier in earlier.score.map { $0.noteF1 != noteF1 || $0.value <= score } ?? true }) {
+            let key = noteF1 ? "best_validation_note_f1" : "best_validation_f1"
+            var best = SafeTensorsWriter(metadata: metadata.merging([key: String(format: "%.4f", score)]) { $1 })
             WeightsFile.add(network, to: &best)
             try best.write(to: (folder as NSString).appendingPathComponent("best.safetensors"))
         }
@@ -89,7 +90,8 @@ public struct CheckpointStore {
     public static func lineage(of path: String, _ metadata: [String: String]) -> String {
         let facts: [(String, String)] = [("epoch", "epoch"), ("epochs", "epochs"), ("learning_rate", "learning rate"),
                                          ("learning_rate_schedule", "schedule"), ("seed", "seed"),
-                                         ("best_validation_f1", "validation F1")]
+                                         ("best_validation_f1", "validation F1"),
+                                         ("best_validation_note_f1", "validation note F1")]
         let said = facts.compactMap { key, name in metadata[key].map { "\(name) \($0)" } }
         let this = (path as NSString).lastPathComponent + (said.isEmpty ? "" : " (" + said.joined(separator: ", ") + ")")
         return metadata["started_from"].map { this + " <- " + $0 } ?? this

@@ -22,6 +22,9 @@ public final class ChunkStore: @unchecked Sendable {
     /// recording, contiguous: T - 1 where the next window of its file starts where it ends, else 0.
     public let maxShift: [Int]
     public let frames: Int, bins: Int, notes: Int
+    /// Whether every file has onset and velocity targets (chunk format 2 on; earlier files have
+    /// the frame targets alone, enough to train a frame-only network).
+    public let hasOnsets: Bool
     /// The shared metadata (front-end settings, note space) of the chunk files.
     public let metadata: [String: String]
 
@@ -30,7 +33,7 @@ public final class ChunkStore: @unchecked Sendable {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { $0.hasSuffix(".safetensors") }.sorted()
         var files: [SafeTensorsFile] = [], ids: [String] = [], windows: [(Int, Int)] = [], maxShift: [Int] = []
-        var shape: [Int]? = nil, notes = 0, metadata: [String: String] = [:]
+        var shape: [Int]? = nil, notes = 0, metadata: [String: String] = [:], hasOnsets = true
         for name in names {
             let id = String(name.dropLast(".safetensors".count))
             if let only, !only.contains(id) { continue }
@@ -51,6 +54,7 @@ public final class ChunkStore: @unchecked Sendable {
                 metadata = settings
             }
             let count = info.shape[0], t = info.shape[1]
+            hasOnsets = hasOnsets && file.info("onsets")?.shape == targets.shape && file.info("velocities")?.shape == targets.shape
             // Where each window starts in its recording; a file without them shifts no window.
             var starts: [Float]? = nil
             if let startsInfo = file.info("starts"), startsInfo.shape == [count] {
@@ -76,18 +80,23 @@ public final class ChunkStore: @unchecked Sendable {
         (frames, bins) = (shape[0], shape[1])
         self.notes = notes
         self.metadata = metadata
+        self.hasOnsets = hasOnsets
     }
 
     public var count: Int { windows.count }
 
     /// Copies window `index`, shifted `shift` frames later (0 ... maxShift[index]), into frames
-    /// (T, F) and targets (T, K).
+    /// (T, F) and targets (T, K), and its onset and velocity targets (T, K) where asked for
+    /// (the store must have them: `hasOnsets`).
     public func copy(_ index: Int, shift: Int = 0, frames f: UnsafeMutablePointer<Float>,
-                     targets y: UnsafeMutablePointer<Float>) throws {
+                     targets y: UnsafeMutablePointer<Float>, onsets: UnsafeMutablePointer<Float>? = nil,
+                     velocities: UnsafeMutablePointer<Float>? = nil) throws {
         precondition((0...maxShift[index]).contains(shift), "window \(index) cannot be shifted by \(shift) frames")
         let (file, window) = windows[index]
         let first = window * frames + shift
         try files[file].copyFloats("frames", offset: first * bins, count: frames * bins, into: f)
         try files[file].copyFloats("targets", offset: first * notes, count: frames * notes, into: y)
+        if let onsets { try files[file].copyFloats("onsets", offset: first * notes, count: frames * notes, into: onsets) }
+        if let velocities { try files[file].copyFloats("velocities", offset: first * notes, count: frames * notes, into: velocities) }
     }
 }

@@ -5,7 +5,8 @@ import Model
 import Synchronization
 import Support
 
-/// One batch: inputs (B, T, F) and targets (B, T, K).
+/// One batch: inputs (B, T, F) and targets (B, T, K); onset and velocity targets (B, T, K) when
+/// the loader was asked for them, else empty.
 public struct Batch: Sendable {
     /// Windows in this batch (this process's share of it when the batch is sharded).
     public var size: Int
@@ -13,6 +14,20 @@ public struct Batch: Sendable {
     public var globalSize: Int
     public var frames: [Float]
     public var targets: [Float]
+    public var onsets: [Float] = []
+    public var velocities: [Float] = []
+
+    /// The batch's targets for the network's backward (valid inside `body`).
+    public func withHeadTargets<R>(_ body: (HeadTargets) throws -> R) rethrows -> R {
+        try targets.withUnsafeBufferPointer { y in
+            try onsets.withUnsafeBufferPointer { o in
+                try velocities.withUnsafeBufferPointer { v in
+                    try body(HeadTargets(frames: y.baseAddress!, onsets: o.isEmpty ? nil : o.baseAddress,
+                                         velocities: v.isEmpty ? nil : v.baseAddress))
+                }
+            }
+        }
+    }
 }
 
 /// Which share of every batch a process reads: windows [index * n / count, (index + 1) * n / count)
@@ -38,13 +53,15 @@ private final class BatchPipeline: @unchecked Sendable {
     let shifts: [Int]
     let batchSize: Int
     let shard: Shard
+    let withOnsets: Bool
     let queue = Mutex<[Batch?]>([])
     let filled = DispatchSemaphore(value: 0)
     let free: DispatchSemaphore
     let cancelled = Atomic<Bool>(false)
 
-    init(store: ChunkStore, order: [Int], shifts: [Int], batchSize: Int, shard: Shard, prefetch: Int) {
+    init(store: ChunkStore, order: [Int], shifts: [Int], batchSize: Int, shard: Shard, withOnsets: Bool, prefetch: Int) {
         self.store = store
+        self.withOnsets = withOnsets
         self.order = order
         self.shifts = shifts
         self.batchSize = batchSize
@@ -65,17 +82,27 @@ private final class BatchPipeline: @unchecked Sendable {
             let mine = shard.range(of: globalSize), size = mine.count
             var frames = [Float](repeating: 0, count: size * t * f)
             var targets = [Float](repeating: 0, count: size * t * k)
+            var onsets = withOnsets ? targets : [], velocities = onsets
             var failed = false
             frames.withUnsafeMutableBufferPointer { fp in
                 targets.withUnsafeMutableBufferPointer { yp in
-                    for b in 0..<size {
-                        let index = start + mine.lowerBound + b
-                        do { try store.copy(order[index], shift: shifts[index], frames: fp.baseAddress! + b * t * f, targets: yp.baseAddress! + b * t * k) }
-                        catch { failed = true }
+                    onsets.withUnsafeMutableBufferPointer { op in
+                        velocities.withUnsafeMutableBufferPointer { vp in
+                            for b in 0..<size {
+                                let index = start + mine.lowerBound + b, into = b * t * k
+                                do {
+                                    try store.copy(order[index], shift: shifts[index], frames: fp.baseAddress! + b * t * f,
+                                                   targets: yp.baseAddress! + into,
+                                                   onsets: withOnsets ? op.baseAddress! + into : nil,
+                                                   velocities: withOnsets ? vp.baseAddress! + into : nil)
+                                } catch { failed = true }
+                            }
+                        }
                     }
                 }
             }
-            queue.withLock { $0.append(failed ? nil : Batch(size: size, globalSize: globalSize, frames: frames, targets: targets)) }
+            let batch = Batch(size: size, globalSize: globalSize, frames: frames, targets: targets, onsets: onsets, velocities: velocities)
+            queue.withLock { $0.append(failed ? nil : batch) }
             filled.signal()
             start += globalSize
         }
@@ -103,8 +130,10 @@ public final class DataLoader {
     /// network does not learn the windows by heart, and a resumed run still takes the same steps.
     /// With a `shard`, each batch holds only that share of the windows (the order and the shifts
     /// are those of the whole batch, so processes reading other shares read the rest of it).
+    /// `withOnsets` reads the onset and velocity targets too (the store must have them).
     public init(store: ChunkStore, batchSize: Int, seed: UInt64, epoch: Int, shuffle: Bool = true,
-                randomShifts: Bool = false, shard: Shard = .whole, prefetch: Int = 4) {
+                randomShifts: Bool = false, shard: Shard = .whole, withOnsets: Bool = false, prefetch: Int = 4) {
+        precondition(!withOnsets || store.hasOnsets, "onset targets asked of chunks without them")
         self.store = store
         self.batchSize = batchSize
         var order = Array(0..<store.count)
@@ -113,7 +142,8 @@ public final class DataLoader {
         let shifts = randomShifts ? order.map { Int.random(in: 0...store.maxShift[$0], using: &generator) }
                                   : [Int](repeating: 0, count: order.count)
         batches = (order.count + batchSize - 1) / batchSize
-        pipeline = BatchPipeline(store: store, order: order, shifts: shifts, batchSize: batchSize, shard: shard, prefetch: prefetch)
+        pipeline = BatchPipeline(store: store, order: order, shifts: shifts, batchSize: batchSize, shard: shard,
+                                 withOnsets: withOnsets, prefetch: prefetch)
         let thread = Thread { [pipeline] in pipeline.produce() }
         thread.name = "data loader"
         thread.start()

@@ -7,11 +7,15 @@ public struct NoteLabel: Sendable, Equatable {
     public var end: Int
     public var instrument: Int
     public var note: Int
-    public init(start: Int, end: Int, instrument: Int, note: Int) {
+    /// How hard the note was struck, 1 ... 127, where the labels say (MIDI labels, and CSVs with a
+    /// `velocity` column); nil for MusicNet's CSVs.
+    public var velocity: Int?
+    public init(start: Int, end: Int, instrument: Int, note: Int, velocity: Int? = nil) {
         self.start = start
         self.end = end
         self.instrument = instrument
         self.note = note
+        self.velocity = velocity
     }
     public var startSeconds: Double { Double(start) / Double(LabelCSV.sampleRate) }
     public var endSeconds: Double { Double(end) / Double(LabelCSV.sampleRate) }
@@ -32,7 +36,8 @@ public enum LabelCSV {
 
     /// Parses a label file. Tolerates what real files have: CRLF, blank lines, fractional beats,
     /// extra or reordered columns. Rejects, with file and line: a header without the required
-    /// columns, a row with too few fields, a non-numeric time or pitch, end before start.
+    /// columns, a row with too few fields, a non-numeric time or pitch, end before start, a
+    /// velocity (an optional column, which the project's corpus writes) outside 1 ... 127.
     public static func parse(_ text: String, path: String) throws(LabelError) -> [NoteLabel] {
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
             .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\r")) }
@@ -48,7 +53,8 @@ public enum LabelCSV {
             }
             index[name] = i
         }
-        let needed = index.values.max()! + 1
+        let velocityColumn = columns.firstIndex(of: "velocity")
+        let needed = max(index.values.max()!, velocityColumn ?? 0) + 1
         var labels: [NoteLabel] = []
         for (offset, line) in lines.dropFirst().enumerated() {
             let number = offset + 2
@@ -64,8 +70,16 @@ public enum LabelCSV {
                 if let value = Double(text), value == value.rounded(), abs(value) < 1e15 { return Int(value) }
                 throw LabelError(path: path, line: number, problem: "\(name) is '\(text)', not an integer")
             }
+            var velocity: Int? = nil
+            if let velocityColumn {
+                let text = fields[velocityColumn]
+                guard let value = Int(text), (1...127).contains(value) else {
+                    throw LabelError(path: path, line: number, problem: "velocity is '\(text)', not a MIDI velocity 1 ... 127")
+                }
+                velocity = value
+            }
             let label = NoteLabel(start: try integer("start_time"), end: try integer("end_time"),
-                                  instrument: try integer("instrument"), note: try integer("note"))
+                                  instrument: try integer("instrument"), note: try integer("note"), velocity: velocity)
             guard label.start >= 0 else {
                 throw LabelError(path: path, line: number, problem: "start_time \(label.start) is negative")
             }

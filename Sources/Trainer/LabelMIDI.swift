@@ -40,7 +40,8 @@ public enum LabelMIDI {
     public static func labels(_ notes: [Note]) -> [NoteLabel] {
         func samples(_ seconds: Double) -> Int { Int((seconds * Double(LabelCSV.sampleRate)).rounded()) }
         return notes.filter { $0.channel != percussionChannel }
-            .map { NoteLabel(start: samples($0.onset), end: samples($0.offset), instrument: $0.program + 1, note: $0.pitch) }
+            .map { NoteLabel(start: samples($0.onset), end: samples($0.offset), instrument: $0.program + 1, note: $0.pitch,
+                             velocity: $0.velocity) }
             .filter { $0.end > $0.start }
             .sorted { ($0.start, $0.note) < ($1.start, $1.note) }
     }

@@ -38,7 +38,7 @@ public struct PreprocessOptions: Sendable {
     /// and how the windows were chosen); a file made otherwise is redone.
     public var metadata: [String: String] {
         DataDescription(frontEnd: cqt, windowFrames: windowFrames, space: space).metadata.merging([
-            "windows_per_recording": "\(windowsPerRecording)", "seed": "\(seed)", "chunk_format": "1",
+            "windows_per_recording": "\(windowsPerRecording)", "seed": "\(seed)", "chunk_format": "2",
         ]) { $1 }.merging(labels.map { ["labels_from": $0] } ?? [:]) { $1 }
     }
 }
@@ -142,22 +142,30 @@ public enum Preprocess {
         let frames = try BatchCQT.transform(samples, engine: engine)
         let bins = options.cqt.binCount, k = options.space.count, t = options.windowFrames
         let count = frames.count / bins
-        let targets = LabelRoll.roll(labels, frames: count, hop: options.cqt.hopLength,
-                                     sampleRate: options.cqt.sampleRate, space: options.space)
+        let (hop, rate, space) = (options.cqt.hopLength, options.cqt.sampleRate, options.space)
+        let targets = LabelRoll.roll(labels, frames: count, hop: hop, sampleRate: rate, space: space)
+        let onsets = LabelRoll.onsets(labels, frames: count, hop: hop, sampleRate: rate, space: space)
+        let velocities = LabelRoll.velocities(labels, frames: count, hop: hop, sampleRate: rate, space: space)
         let starts = windowStarts(frames: count, window: t, keep: options.windowsPerRecording,
                                   seed: options.seed ^ stableHash(recording.id))
         var windowFrames = [Float](repeating: options.cqt.floor, count: starts.count * t * bins)
         var windowTargets = [Float](repeating: 0, count: starts.count * t * k)
+        var windowOnsets = windowTargets, windowVelocities = windowTargets
         for (w, s) in starts.enumerated() {
             let n = min(t, count - s)   // short recordings: padded with silence and no notes
             windowFrames.replaceSubrange((w * t * bins)..<((w * t + n) * bins), with: frames[(s * bins)..<((s + n) * bins)])
-            windowTargets.replaceSubrange((w * t * k)..<((w * t + n) * k), with: targets[(s * k)..<((s + n) * k)])
+            let into = (w * t * k)..<((w * t + n) * k), from = (s * k)..<((s + n) * k)
+            windowTargets.replaceSubrange(into, with: targets[from])
+            windowOnsets.replaceSubrange(into, with: onsets[from])
+            windowVelocities.replaceSubrange(into, with: velocities[from])
         }
         var writer = SafeTensorsWriter(metadata: options.metadata.merging([
             "id": recording.id, "source": recording.audioPath, "recording_frames": "\(count)",
         ]) { $1 })
         writer.add("frames", shape: [starts.count, t, bins], values: windowFrames)
         writer.add("targets", shape: [starts.count, t, k], values: windowTargets)
+        writer.add("onsets", shape: [starts.count, t, k], values: windowOnsets)
+        writer.add("velocities", shape: [starts.count, t, k], values: windowVelocities)
         writer.add("starts", shape: [starts.count], values: starts.map(Float.init))
         try writer.write(to: path)
         return .written(seconds: Double(samples.count) / Double(options.cqt.sampleRate))

@@ -57,6 +57,11 @@ public struct TrainingOptions: Sendable {
     public var randomShifts = true
     /// Residual dropout rate in training, in [0, 1): 0 (the seed's) drops nothing.
     public var dropout: Float = 0
+    /// The network's heads. nil: a resumed run's own; otherwise frame, onset and velocity
+    /// (weights started from that lack a head get it fresh).
+    public var outputs: [NetworkHead]?
+    /// How the heads' losses add up (MODEL.md).
+    public var lossWeights = LossWeights()
 
     public init(data: String, runDirectory: String) {
         self.data = data
@@ -77,6 +82,9 @@ public struct EpochSummary: Codable, Sendable {
     public var trainLoss: Double
     public var validationLoss: Double
     public var validationF1: Double
+    /// Note F1 on the validation windows (notes decoded in each window, matched by onset within
+    /// 50 ms): nil in histories from before it was measured, NaN without validation.
+    public var validationNoteF1: Double?
     public var windowsPerSecond: Double
     /// Seconds the step waited for the data loader this epoch.
     public var dataWaitSeconds: Double
@@ -85,6 +93,13 @@ public struct EpochSummary: Codable, Sendable {
     public var allreduceSeconds: Double?
     /// Steps this epoch.
     public var steps: Int?
+
+    /// What chooses the best epoch: the validation note F1 where measured (`noteF1` true), the
+    /// frame F1 in older histories; nil without validation.
+    public var score: (value: Double, noteF1: Bool)? {
+        if let validationNoteF1, !validationNoteF1.isNaN { return (validationNoteF1, true) }
+        return validationF1.isNaN ? nil : (validationF1, false)
+    }
 }
 
 public struct TrainingError: Error, CustomStringConvertible {

@@ -1,4 +1,4 @@
-// TrainingRun: the loop - batches through the network, binary cross-entropy, Adam - with a
+// TrainingRun: the loop - batches through the network, the heads' losses, Adam - with a
 // validation pass and a checkpoint each epoch, and the test metrics at the end. Where the weights
 // start (fresh, released, resumed), the validation split and the checkpoints are decided by
 // ValidationSplit and CheckpointStore; this file sets up a run and steps it. Across several
@@ -28,6 +28,8 @@ public final class TrainingRun {
     public private(set) var history: [EpochSummary] = []
     /// Where the weights came from when the run did not start from scratch (CheckpointStore.lineage).
     public private(set) var startedFrom: String?
+    /// Heads the starting weights lacked, begun fresh (fine-tuning frame-only weights).
+    public private(set) var freshHeads: [NetworkHead] = []
     /// The validation draw this run uses: the options', or when they leave it open, the resumed
     /// checkpoint's (or the defaults).
     public let validationFraction: Double
@@ -67,6 +69,13 @@ public final class TrainingRun {
         config.nBins = data.frontEnd.binCount
         config.nNotes = data.space.count
         config.binsPerNote = data.frontEnd.binsPerNote
+        let heads = try options.outputs ?? resumed.map { try ModelConfig(metadata: $0.metadata).heads } ?? NetworkHead.allCases
+        config.onsetHead = heads.contains(.onset)
+        config.velocityHead = heads.contains(.velocity)
+        if config.heads.count > 1 && !all.hasOnsets {
+            throw TrainingError(description: "the windows in '\(trainFolder)' have no onset or velocity targets (preprocessed by an "
+                + "earlier version): run `transcriber preprocess` again (it redoes them), or train the frame head alone with --outputs frame")
+        }
         self.config = config
         try FileManager.default.createDirectory(atPath: options.runDirectory, withIntermediateDirectories: true)
 
@@ -75,22 +84,25 @@ public final class TrainingRun {
         switch options.weights {
         case .fresh:
             net = try TranscriptionNetwork(config: config, seed: options.seed)
-            // Start the output at the targets' base rate (logit of the fraction of active
-            // (frame, note) pairs): notes are sparse (~2%), and from PyTorch's zero-mean init the
-            // first epochs only learn that prior. Measured on the test corpus: reaches the notes
-            // in a third of the steps.
-            let rate = try Self.positiveRate(all)
-            if rate > 0 && rate < 1 {
-                net.parameters["decoder.fc2.bias"].update(repeating: Float(log(rate / (1 - rate))))
-            }
+            try Self.startAtBaseRates(net, all, heads: config.heads)
         case let .released(path):
             let weights = try Weights.load(path)
-            guard weights.network.config == config else {
+            var theirs = weights.network.config
+            (theirs.onsetHead, theirs.velocityHead) = (config.onsetHead, config.velocityHead)
+            guard theirs == config else {
                 throw TrainingError(description: "the released weights '\(path)' have other settings (\(weights.network.config)) "
                     + "than this run (\(config)); pass the matching hyper-parameters or start fresh")
             }
             try weights.description.data.checkCompatible(with: data, this: path, other: trainFolder)
-            net = weights.network
+            // Fine-tuning: every tensor the weights have carries over; a head they lack starts
+            // fresh (seeded, at its targets' base rate) - frame-only weights grow onset and velocity heads.
+            net = try TranscriptionNetwork(config: config, seed: options.seed)
+            let newHeads = config.heads.filter { !weights.network.config.heads.contains($0) }
+            try Self.startAtBaseRates(net, all, heads: newHeads)
+            for entry in weights.network.parameters.layout.entries where net.parameters.layout.entry(entry.name) != nil {
+                _ = net.parameters[entry.name].update(fromContentsOf: weights.network.parameters[entry.name])
+            }
+            freshHeads = newHeads
             startedFrom = CheckpointStore.lineage(of: path, weights.metadata)
         case .latestCheckpoint:
             guard let resumed else { preconditionFailure("the checkpoint is read above") }
@@ -106,6 +118,7 @@ public final class TrainingRun {
             history = resumed.history
         }
         network = try ParallelNetwork(network: net, threads: options.threads)
+        network.lossWeights = options.lossWeights
         if group.size > 1 { try checkEveryProcessAgrees() }
     }
 
@@ -117,7 +130,7 @@ public final class TrainingRun {
         func mix(_ text: String) { for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 } }
         func mix(_ value: UInt64) { hash = SeededGenerator.mix(hash ^ value) }
         mix("\(options.batchSize) \(options.adam) \(options.epochs) \(options.seed) \(options.schedule) \(options.dropout) "
-            + "\(options.randomShifts) \(config) \(validationFraction) \(validationSeed) \(epochsDone) \(adam.step)")
+            + "\(options.randomShifts) \(config) \(options.lossWeights) \(validationFraction) \(validationSeed) \(epochsDone) \(adam.step)")
         mix(weightsMetadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
         mix(train.ids.joined(separator: ",") + "|" + (validation?.ids.joined(separator: ",") ?? ""))
         mix(UInt64(train.count))
@@ -144,17 +157,33 @@ public final class TrainingRun {
         return hash
     }
 
-    /// The fraction of target entries that are 1, over (up to 2000 of) the store's windows.
-    static func positiveRate(_ store: ChunkStore) throws -> Double {
+    /// The fraction of frame (or onset) target entries that are 1, over (up to 2000 of) the store's windows.
+    static func positiveRate(_ store: ChunkStore, onsets: Bool = false) throws -> Double {
         let t = store.frames, f = store.bins, k = store.notes
-        var frames = [Float](repeating: 0, count: t * f), targets = [Float](repeating: 0, count: t * k)
+        var frames = [Float](repeating: 0, count: t * f), targets = [Float](repeating: 0, count: t * k), onset = targets
         var ones = 0.0, total = 0.0
         for index in stride(from: 0, to: store.count, by: max(1, store.count / 2000)) {
-            try store.copy(index, frames: &frames, targets: &targets)
-            ones += Double(targets.reduce(0, +))
+            try onset.withUnsafeMutableBufferPointer { o in
+                try store.copy(index, frames: &frames, targets: &targets, onsets: onsets ? o.baseAddress : nil)
+            }
+            ones += Double((onsets ? onset : targets).reduce(0, +))
             total += Double(targets.count)
         }
         return total > 0 ? ones / total : 0
+    }
+
+    /// Starts each of `heads` (frame, onset) at its targets' base rate: the logit of the fraction
+    /// of (frame, note) entries that are 1. Notes are sparse (~2%, onsets far sparser), and from
+    /// PyTorch's zero-mean init the first epochs only learn that prior. Measured on the test
+    /// corpus: the frame head reaches the notes in a third of the steps. The velocity head starts
+    /// where it is (sigmoid 0.5: velocity 64).
+    static func startAtBaseRates(_ net: TranscriptionNetwork, _ store: ChunkStore, heads: [NetworkHead]) throws {
+        for head in heads where head != .velocity {
+            let rate = try positiveRate(store, onsets: head == .onset)
+            if rate > 0 && rate < 1 {
+                net.parameters[head.parameterPrefix + ".fc2.bias"].update(repeating: Float(log(rate / (1 - rate))))
+            }
+        }
     }
 
     /// The metadata every weights file of this run carries: data (front end, window, notes),
@@ -172,7 +201,8 @@ public final class TrainingRun {
         while epochsDone < options.epochs {
             let epoch = epochsDone + 1
             let loader = DataLoader(store: train, batchSize: options.batchSize, seed: options.seed, epoch: epoch,
-                                    randomShifts: options.randomShifts, shard: shard, prefetch: options.prefetch)
+                                    randomShifts: options.randomShifts, shard: shard, withOnsets: config.heads.count > 1,
+                                    prefetch: options.prefetch)
             let start = Date()
             var lossSum = 0.0, windows = 0, batchIndex = 0, allreduceSeconds = 0.0
             while let batch = try loader.next() {
@@ -186,9 +216,7 @@ public final class TrainingRun {
                 var loss: Float = 0
                 if batch.size > 0 {
                     batch.frames.withUnsafeBufferPointer { _ = network.forward($0.baseAddress!, batch: batch.size, frames: t, training: true) }
-                    loss = batch.targets.withUnsafeBufferPointer {
-                        network.backward(targets: $0.baseAddress!, batch: batch.size, frames: t)
-                    }
+                    loss = batch.withHeadTargets { network.backward(targets: $0, batch: batch.size, frames: t) }
                 } else {
                     network.gradients.zero()   // a last batch smaller than the processes: nothing for this one
                 }
@@ -229,6 +257,7 @@ public final class TrainingRun {
             let (validationLoss, validationEvaluation) = try validation.map { try evaluate($0) } ?? (.nan, Evaluation())
             let summary = EpochSummary(epoch: epoch, trainLoss: lossSum / Double(max(windows, 1)),
                                        validationLoss: validationLoss, validationF1: validationEvaluation.f1,
+                                       validationNoteF1: validation == nil ? .nan : validationEvaluation.noteF1,
                                        windowsPerSecond: Double(windows) / max(trainSeconds, 1e-9),
                                        dataWaitSeconds: loader.waitSeconds, seconds: Date().timeIntervalSince(start),
                                        allreduceSeconds: group.size > 1 ? allreduceSeconds : nil, steps: batchIndex)
@@ -254,32 +283,54 @@ public final class TrainingRun {
         ]) { $1 }
     }
 
-    /// Mean loss and frame metrics of the network on every window of `store` (each process
-    /// evaluates its share of every batch; the counts are summed).
+    /// Mean loss, frame metrics and note metrics of the network on every window of `store` (each
+    /// process evaluates its share of every batch; the counts are summed). Notes are decoded in
+    /// each window as the engine decodes them (the default thresholds) and matched by onset
+    /// within 50 ms against the window's labelled notes - read from its onset targets where the
+    /// chunks have them (so a repeated note is two), else from its frame targets.
     public func evaluate(_ store: ChunkStore) throws -> (loss: Double, evaluation: Evaluation) {
+        let withOnsets = store.hasOnsets
         let loader = DataLoader(store: store, batchSize: 32 * group.size, seed: 0, epoch: 0, shuffle: false, shard: shard,
-                                prefetch: 2)
-        let t = store.frames, k = store.notes
+                                withOnsets: withOnsets, prefetch: 2)
+        let t = store.frames, k = store.notes, heads = config.heads
         var evaluation = Evaluation(), lossSum = 0.0, windows = 0
-        let space = data.space
+        let space = data.space, frameSeconds = 1 / data.frontEnd.frameRate
         let pitchClass: ((Int) -> Int)? = data.onlyNoteNames ? nil : { space.pitchClass(ofIndex: $0) }
+        let decoder = NoteDecoder(notes: k, heads: heads)
+        let labelled = NoteDecoder(notes: k, settings: NoteDecoderSettings(minimumFrames: 1), onsets: withOnsets)
+        var rows = [Float](repeating: 0, count: t * decoder.rowWidth), labelRows = [Float](repeating: 0, count: t * labelled.rowWidth)
+        func notes(_ decoded: [DecodedNote]) -> [(pitch: Int, onset: Double, offset: Double)] {
+            decoded.map { (space.pitch(ofIndex: $0.index), Double($0.onset) * frameSeconds, Double($0.offset) * frameSeconds) }
+        }
         while let batch = try loader.next() {
             heartbeat()
             guard batch.size > 0 else { continue }
-            let logits = batch.frames.withUnsafeBufferPointer {
-                Array(network.forward($0.baseAddress!, batch: batch.size, frames: t))
-            }
-            let loss = logits.withUnsafeBufferPointer { l in
-                batch.targets.withUnsafeBufferPointer { y in binaryCrossEntropyWithLogits(nil, l.baseAddress!, y.baseAddress!, count: l.count) }
-            }
+            batch.frames.withUnsafeBufferPointer { _ = network.forward($0.baseAddress!, batch: batch.size, frames: t) }
+            let loss = batch.withHeadTargets { headLoss(heads, logits: network.output, targets: $0, weights: options.lossWeights) }
             lossSum += Double(loss) * Double(batch.size)
             windows += batch.size
-            var probabilities = [Float](repeating: 0, count: logits.count)
-            probabilities.withUnsafeMutableBufferPointer { p in
-                logits.withUnsafeBufferPointer { sigmoidArray(p.baseAddress!, $0.baseAddress!, count: $0.count) }
+            var probabilities: [NetworkHead: [Float]] = [:]
+            for head in heads {
+                let logits = network.output(head)
+                var p = [Float](repeating: 0, count: logits.count)
+                p.withUnsafeMutableBufferPointer { sigmoidArray($0.baseAddress!, logits.baseAddress!, count: logits.count) }
+                probabilities[head] = p
             }
-            evaluation.addFrames(probabilities: probabilities, targets: batch.targets, notes: k,
+            evaluation.addFrames(probabilities: probabilities[.frame]!, targets: batch.targets, notes: k,
                                  allowedErrors: options.allowedErrors, pitchClassOf: pitchClass)
+            for b in 0..<batch.size {
+                for f in 0..<t {
+                    let from = (b * t + f) * k
+                    for (h, head) in heads.enumerated() {
+                        for n in 0..<k { rows[(f * heads.count + h) * k + n] = probabilities[head]![from + n] }
+                    }
+                    for n in 0..<k {
+                        labelRows[f * labelled.rowWidth + n] = batch.targets[from + n]
+                        if withOnsets { labelRows[f * labelled.rowWidth + k + n] = batch.onsets[from + n] }
+                    }
+                }
+                evaluation.addNotes(reference: notes(labelled.decodeAll(labelRows)), estimated: notes(decoder.decodeAll(rows)))
+            }
         }
         if group.size > 1 {
             var counts = evaluation.counts(allowedErrors: options.allowedErrors) + [lossSum, Double(windows)]

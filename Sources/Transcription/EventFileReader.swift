@@ -17,7 +17,7 @@ public enum EventFileReader {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
             if index == 0 {
                 guard fields.first == "onset" else {
-                    throw EventFileError(description: "'\(path)' does not start with the header onset,offset,pitch,name,confidence")
+                    throw EventFileError(description: "'\(path)' does not start with the header onset,offset,pitch,name,confidence(,velocity)")
                 }
                 continue
             }

@@ -1,5 +1,5 @@
 // EventFileWriter: note events as CSV or JSON lines (onset s, offset s, MIDI pitch, name,
-// confidence), one line per finished note, flushed as it goes so an interrupted run keeps them.
+// confidence, velocity), one line per finished note, flushed as it goes so an interrupted run keeps them.
 import Foundation
 import Pipeline
 
@@ -20,21 +20,22 @@ public final class EventFileWriter: NoteSink {
         handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         self.format = format
         self.path = path
-        if format == .csv { try write("onset,offset,pitch,name,confidence\n") }
+        if format == .csv { try write("onset,offset,pitch,name,confidence,velocity\n") }
     }
 
     private func write(_ text: String) throws {
         do { try handle.write(contentsOf: Data(text.utf8)) } catch { throw OutputError(path: path, reason: error.localizedDescription) }
     }
 
-    public func noteOn(pitch: Int, name: String, time: Double, confidence: Float) {}
+    public func noteOn(pitch: Int, name: String, time: Double, confidence: Float, velocity: Int) {}
     public func advance(to time: Double) {}
 
     public func noteOff(_ note: TranscribedNote) {
         let line: String
         switch format {
         case .csv:
-            line = String(format: "%.3f,%.3f,%d,%@,%.3f\n", note.onset, note.offset, note.pitch, note.name, note.confidence)
+            line = String(format: "%.3f,%.3f,%d,%@,%.3f,%d\n", note.onset, note.offset, note.pitch, note.name, note.confidence,
+                          note.velocity)
         case .jsonl:
             line = String(decoding: (try? Self.encoder.encode(JSONLine(note))) ?? Data(), as: UTF8.self) + "\n"
         }
@@ -44,11 +45,12 @@ public final class EventFileWriter: NoteSink {
 
     /// One note of a JSON-lines file: times to the millisecond, confidence to three places.
     struct JSONLine: Codable {
-        var onset: Double, offset: Double, pitch: Int, name: String, confidence: Double
+        var onset: Double, offset: Double, pitch: Int, name: String, confidence: Double, velocity: Int
         init(_ note: TranscribedNote) {
             func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
             (onset, offset, pitch, name, confidence) = (rounded(note.onset), rounded(note.offset), note.pitch, note.name,
                                                         rounded(Double(note.confidence)))
+            velocity = note.velocity
         }
     }
     static let encoder = { () -> JSONEncoder in

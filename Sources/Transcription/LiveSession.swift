@@ -94,7 +94,7 @@ final class LatencyMeter: NoteSink {
         if arrivals.count > 4096 { arrivals.removeFirst(2048) }
     }
 
-    func noteOn(pitch: Int, name: String, time: Double, confidence: Float) {
+    func noteOn(pitch: Int, name: String, time: Double, confidence: Float, velocity: Int) {
         let sample = Int(time * Double(sampleRate))
         guard let entry = arrivals.first(where: { $0.samples > sample }) else { return }
         latencies.append(Double(DispatchTime.now().uptimeNanoseconds - entry.time) / 1e6)

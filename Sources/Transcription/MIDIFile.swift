@@ -15,11 +15,11 @@ public enum MIDIFile {
     }
 
     /// The bytes of a format-0 file with `notes` (pitch 0...127, times in seconds) on channel 1,
-    /// velocity from confidence.
+    /// each with its velocity.
     public static func data(_ notes: [TranscribedNote]) -> Data {
         var events: [(tick: Int, order: Int, bytes: [UInt8])] = []
         for note in notes {
-            let pitch = UInt8(clamping: note.pitch), velocity = UInt8(clamping: max(1, Int(note.confidence * 127)))
+            let pitch = UInt8(clamping: note.pitch), velocity = UInt8(clamping: min(127, max(1, note.velocity)))
             events.append((ticks(note.onset), 1, [0x90, pitch, velocity]))
             events.append((ticks(note.offset), 0, [0x80, pitch, 0]))   // offs before ons at the same tick
         }
@@ -54,7 +54,7 @@ public enum MIDIFile {
 public final class MIDIFileWriter: NoteSink {
     public let path: String
     private var notes: [TranscribedNote] = []
-    private var sounding: [Int: (name: String, time: Double, confidence: Float)] = [:]
+    private var sounding: [Int: (name: String, time: Double, confidence: Float, velocity: Int)] = [:]
     private let flushEvery: Double
     private var lastFlush = 0.0
     private var now = 0.0
@@ -66,8 +66,8 @@ public final class MIDIFileWriter: NoteSink {
         try flush()
     }
 
-    public func noteOn(pitch: Int, name: String, time: Double, confidence: Float) {
-        sounding[pitch] = (name, time, confidence)
+    public func noteOn(pitch: Int, name: String, time: Double, confidence: Float, velocity: Int) {
+        sounding[pitch] = (name, time, confidence, velocity)
     }
 
     public func noteOff(_ note: TranscribedNote) {
@@ -86,7 +86,7 @@ public final class MIDIFileWriter: NoteSink {
     /// Writes every finished note, and the sounding ones as ending now.
     public func flush() throws {
         let open = sounding.map { TranscribedNote(pitch: $0.key, onset: $0.value.time, offset: max(now, $0.value.time),
-                                                   confidence: $0.value.confidence, name: $0.value.name) }
+                                                   confidence: $0.value.confidence, name: $0.value.name, velocity: $0.value.velocity) }
         do { try AtomicFile.write(MIDIFile.data(notes + open), to: path) } catch {
             throw OutputError(path: path, reason: error.reason)
         }

@@ -45,8 +45,8 @@ public final class MIDIPort: NoteSink {
         snd_seq_event_output_direct(sequencer, &event)
     }
 
-    public func noteOn(pitch: Int, name: String, time: Double, confidence: Float) {
-        send(SND_SEQ_EVENT_NOTEON, pitch: pitch, velocity: max(1, Int(confidence * 127)))
+    public func noteOn(pitch: Int, name: String, time: Double, confidence: Float, velocity: Int) {
+        send(SND_SEQ_EVENT_NOTEON, pitch: pitch, velocity: velocity)
     }
     public func noteOff(_ note: TranscribedNote) { send(SND_SEQ_EVENT_NOTEOFF, pitch: note.pitch, velocity: 0) }
     public func advance(to time: Double) {}

@@ -35,7 +35,7 @@ public final class PianoRollView: NoteSink {
         })
     }
 
-    public func noteOn(pitch: Int, name: String, time: Double, confidence: Float) {
+    public func noteOn(pitch: Int, name: String, time: Double, confidence: Float, velocity: Int) {
         sounding[pitch] = confidence
         seen[pitch] = max(seen[pitch] ?? 0, confidence)
     }

@@ -14,7 +14,7 @@ public final class TerminalView: NoteSink {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }) { self.write = write }
 
-    public func noteOn(pitch: Int, name: String, time: Double, confidence: Float) {
+    public func noteOn(pitch: Int, name: String, time: Double, confidence: Float, velocity: Int) {
         active[pitch] = name
         changed = true
         printedOnsets.append((pitch, time, DispatchTime.now().uptimeNanoseconds))

@@ -29,6 +29,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Also write the numbers (overall and per recording) as JSON here.") var json: String?
     @Option(parsing: .upToNextOption, help: "Wrong notes allowed per frame in the exact accuracy.") var allowedErrors: [Int] = [0, 1, 2]
     @Option(help: "Cores to use.") var threads: Int = 1
+    @OptionGroup(title: "Note decoding") var decoding: DecodingOptions
     @Option(help: "Frames between network windows (file's default).") var stride: Int = EngineSettings.file.stride
     @Option(help: "Decode each frame from the first window with this many frames of audio after it, as live and replay do (default: file's, the mean of every window over it).")
     var lookahead: Int?
@@ -47,8 +48,10 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         if let notes, let labels { return try scoreTranscription(notes: notes, labels: labels) }
         guard let data, let weights else { return }
-        let engine = try TranscriptionEngine(weights: try Weights.load(weights), threads: threads,
-                                             settings: EngineSettings(stride: stride, lookahead: lookahead,
+        let loaded = try Weights.load(weights)
+        let decoder = decoding.settings(frameSeconds: 1 / loaded.description.data.frontEnd.frameRate)
+        let engine = try TranscriptionEngine(weights: loaded, threads: threads,
+                                             settings: EngineSettings(stride: stride, lookahead: lookahead, decoder: decoder,
                                                                       windowBatch: EngineSettings.fileWindowBatch))
         let bar = ProgressBar()
         let result = try Trainer.Evaluate.run(

@@ -48,6 +48,11 @@ struct TrainCommand: ParsableCommand {
     var randomShifts = true
     @Option(help: "Residual dropout in training: the fraction of each block's attention and MLP output dropped (0: none).")
     var dropout: Float = 0
+    @Option(help: ArgumentHelp("The network's heads: frame, frame,onset or frame,onset,velocity (default: a resumed run's own, else all three).",
+                               discussion: "Starting from weights that lack a head (--load-weights), the head starts fresh."))
+    var outputs: String?
+    @Option(help: "Weight of the onset head's loss beside the frame head's.") var onsetWeight: Float = 1
+    @Option(help: "Weight of the velocity head's loss beside the frame head's.") var velocityWeight: Float = 1
 
     func validate() throws {
         if let loadWeights, !["main", "dev"].contains(loadWeights), !FileManager.default.fileExists(atPath: loadWeights) {
@@ -60,6 +65,21 @@ struct TrainCommand: ParsableCommand {
         }
         guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be at least 0 and below 1 (0.1 is usual)") }
         guard LearningRateSchedule(rawValue: lrSchedule) != nil else { throw ValidationError("--lr-schedule is constant or cosine") }
+        _ = try heads()
+        guard onsetWeight >= 0, velocityWeight >= 0, onsetWeight.isFinite, velocityWeight.isFinite else {
+            throw ValidationError("--onset-weight and --velocity-weight must be finite and not negative (1 adds the head's loss as it is)")
+        }
+    }
+
+    /// --outputs as heads: frame first, each known head at most once.
+    func heads() throws -> [NetworkHead]? {
+        guard let outputs else { return nil }
+        let names = outputs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let heads = names.compactMap(NetworkHead.init(rawValue:))
+        guard heads.count == names.count, heads.first == .frame, Set(heads).count == heads.count else {
+            throw ValidationError("--outputs is frame, frame,onset, frame,velocity or frame,onset,velocity; '\(outputs)' is not")
+        }
+        return heads
     }
 
     func run() throws {
@@ -78,6 +98,8 @@ struct TrainCommand: ParsableCommand {
         options.validationSeed = validationSeed
         options.randomShifts = randomShifts
         options.dropout = dropout
+        options.outputs = try heads()
+        options.lossWeights = LossWeights(onset: onsetWeight, velocity: velocityWeight)
         switch loadWeights {
         case "main":
             let path = defaultWeightsPath()
@@ -105,7 +127,9 @@ struct TrainCommand: ParsableCommand {
                 + "(\(run.train.ids.count) recordings), validating on \(run.validation?.count ?? 0) "
                 + "(validation seed \(run.validationSeed)), "
                 + (group.size > 1 ? "\(group.size) processes x " : "")
-                + "\(threads) thread(s)" + (run.epochsDone > 0 ? ", resuming after epoch \(run.epochsDone)" : ""))
+                + "\(threads) thread(s)" + (run.epochsDone > 0 ? ", resuming after epoch \(run.epochsDone)" : "")
+                + "; heads " + run.network.config.heads.map(\.rawValue).joined(separator: ", ")
+                + (run.freshHeads.isEmpty ? "" : " (" + run.freshHeads.map(\.rawValue).joined(separator: ", ") + " new)"))
         }
         let bar = ProgressBar()
         let test = try run.run(stop: { Interrupt.isRequested }, progress: { p in
@@ -117,7 +141,8 @@ struct TrainCommand: ParsableCommand {
             guard primary else { return }
             bar.finish()
             let validation = e.validationLoss.isNaN ? "no validation recordings"
-                : String(format: "validation loss %.4f, validation frame F1 %.3f", e.validationLoss, e.validationF1)
+                : String(format: "validation loss %.4f, validation frame F1 %.3f, note F1 %.3f", e.validationLoss, e.validationF1,
+                         e.validationNoteF1 ?? .nan)
             let summing = e.allreduceSeconds.map { String(format: ", %.1f ms a step summing gradients", 1000 * $0 / Double(max(e.steps ?? 1, 1))) } ?? ""
             printError(String(format: "epoch %d: train loss %.4f, %@, %.0f windows/s%@, waited %.1f s for data, %@", e.epoch,
                               e.trainLoss, validation, e.windowsPerSecond, summing, e.dataWaitSeconds, formatDuration(e.seconds)))
@@ -129,7 +154,7 @@ struct TrainCommand: ParsableCommand {
         guard primary else { return }
         if let test {
             print("test metrics (windows of \(data)/test):")
-            for (name, value) in test.summary(allowedErrors: allowedErrors) where !name.hasPrefix("note") {
+            for (name, value) in test.summary(allowedErrors: allowedErrors) {
                 print("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%.4f", value))
             }
         }

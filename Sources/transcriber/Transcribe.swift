@@ -22,6 +22,7 @@ struct TranscriptionOptions: ParsableArguments {
     var maxLag: Double = 0.25
     @Option(help: "notes (a line each time the sounding notes change) or roll (a scrolling piano roll, in colour on a terminal).")
     var view: String = "notes"
+    @OptionGroup(title: "Note decoding") var decoding: DecodingOptions
 
     func validate() throws {
         guard ["notes", "roll"].contains(view) else { throw ValidationError("--view is notes or roll") }
@@ -40,7 +41,10 @@ struct TranscriptionOptions: ParsableArguments {
                   + "and pass --weights RUN/weights.safetensors"
                 : "weights file '\(path)' does not exist")
         }
-        return try TranscriptionEngine(weights: try Weights.load(path), threads: threads, settings: settings)
+        let loaded = try Weights.load(path)
+        var settings = settings
+        settings.decoder = decoding.settings(frameSeconds: 1 / loaded.description.data.frontEnd.frameRate)
+        return try TranscriptionEngine(weights: loaded, threads: threads, settings: settings)
     }
 
     /// Opens every requested output; a path that cannot be written fails here, before any audio.

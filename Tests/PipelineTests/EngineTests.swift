@@ -183,7 +183,7 @@ let batchTolerance: Float = 1e-6
 /// Counts what the engine tells its sinks.
 final class CountingSink: NoteSink {
     var lastTime = -1.0, advances = 0, ons = 0, offs = 0
-    func noteOn(pitch: Int, name: String, time: Double, confidence: Float) { ons += 1 }
+    func noteOn(pitch: Int, name: String, time: Double, confidence: Float, velocity: Int) { ons += 1 }
     func noteOff(_ note: TranscribedNote) { offs += 1 }
     func advance(to time: Double) { precondition(time > lastTime); lastTime = time; advances += 1 }
     func flush() throws {}

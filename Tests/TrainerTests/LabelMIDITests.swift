@@ -35,10 +35,10 @@ import TestSupport
     /// As labels: percussion dropped, sample indices at 44.1 kHz, instruments as MusicNet codes them.
     @Test func labelsAreMusicNets() throws {
         #expect(LabelMIDI.labels(try LabelMIDI.notes(in: Self.file)) == [
-            NoteLabel(start: 0, end: 22050, instrument: 41, note: 60),
-            NoteLabel(start: 11025, end: 33075, instrument: 41, note: 60),
-            NoteLabel(start: 22050, end: 44100, instrument: 1, note: 48),
-            NoteLabel(start: 44100, end: 55125, instrument: 41, note: 64),
+            NoteLabel(start: 0, end: 22050, instrument: 41, note: 60, velocity: 100),
+            NoteLabel(start: 11025, end: 33075, instrument: 41, note: 60, velocity: 80),
+            NoteLabel(start: 22050, end: 44100, instrument: 1, note: 48, velocity: 50),
+            NoteLabel(start: 44100, end: 55125, instrument: 41, note: 64, velocity: 70),
         ])
     }
 

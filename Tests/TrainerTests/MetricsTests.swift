@@ -121,6 +121,33 @@ func grid(_ sets: [[Int]], notes k: Int) -> [Float] {
         }
     }
 
+    /// The project's corpus adds a velocity column; a bad velocity is an error with file and line.
+    @Test func aVelocityColumnIsRead() throws {
+        let text = "start_time,end_time,instrument,note,velocity\n0,100,1,60,30\n50,200,1,62,127\n"
+        #expect(try LabelCSV.parse(text, path: "v.csv").map(\.velocity) == [30, 127])
+        #expect { try LabelCSV.parse(text + "0,10,1,64,0\n", path: "v.csv") } throws: {
+            "\($0)" == "v.csv:4: velocity is '0', not a MIDI velocity 1 ... 127"
+        }
+    }
+
+    /// Onsets mark the first frame of each note - so a key struck again the instant its note
+    /// ends has a second onset where the frames run on - and velocities sit on the onsets.
+    @Test func onsetsMarkEachStrikeAndCarryItsVelocity() {
+        let space = NoteSpace.keys(lowestNote: 60, count: 3)
+        // Frame t is sample t * 1024 at 44.1 kHz: notes [1024, 4096) and [4096, 6144) of one key.
+        let labels = [NoteLabel(start: 1024, end: 4096, instrument: 1, note: 61, velocity: 40),
+                      NoteLabel(start: 4096, end: 6144, instrument: 1, note: 61, velocity: 100),
+                      NoteLabel(start: 0, end: 2048, instrument: 1, note: 62)]
+        let roll = LabelRoll.roll(labels, frames: 8, hop: 512, sampleRate: 22050, space: space)
+        let onsets = LabelRoll.onsets(labels, frames: 8, hop: 512, sampleRate: 22050, space: space)
+        let velocities = LabelRoll.velocities(labels, frames: 8, hop: 512, sampleRate: 22050, space: space)
+        #expect((0..<8).filter { roll[$0 * 3 + 1] > 0 } == [1, 2, 3, 4, 5])
+        #expect((0..<8).filter { onsets[$0 * 3 + 1] > 0 } == [1, 4])
+        #expect((0..<8).filter { onsets[$0 * 3 + 2] > 0 } == [0])
+        #expect(velocities[1 * 3 + 1] == 40 / 127 && velocities[4 * 3 + 1] == 100 / 127)
+        #expect(velocities.filter { $0 > 0 }.count == 2)   // the note without a velocity trains none
+    }
+
     /// Frame t is active iff start <= t * hop / sr < end. With sr 22050 and hop 512, frame t's
     /// instant is sample t * 1024 at 44.1 kHz: [1024, 3072) covers frames 1 and 2, [1025, 3073)
     /// frames 2 and 3, and [1023, 1024) nothing (it ends before frame 1's instant).

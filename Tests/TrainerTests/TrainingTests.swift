@@ -60,19 +60,28 @@ import TestSupport
         let (samples, _) = try AudioLoading.mono(recording.audioPath, sampleRate: settings.sampleRate)
         let frames = try BatchCQT.transform(samples, settings: settings)
         let count = frames.count / settings.binCount
-        let roll = LabelRoll.roll(try LabelCSV.read(recording.labelPath), frames: count, hop: settings.hopLength,
-                                  sampleRate: settings.sampleRate, space: .keys(lowestNote: 21, count: 88))
+        let labels = try LabelCSV.read(recording.labelPath), space = NoteSpace.keys(lowestNote: 21, count: 88)
+        let roll = LabelRoll.roll(labels, frames: count, hop: settings.hopLength, sampleRate: settings.sampleRate, space: space)
+        let onsetRoll = LabelRoll.onsets(labels, frames: count, hop: settings.hopLength, sampleRate: settings.sampleRate, space: space)
         let windows = store.windows.indices.filter { store.windows[$0].file == 0 }
         #expect(windows.dropLast(2).allSatisfy { store.maxShift[$0] == 42 })
         #expect(store.maxShift[windows.last!] == 0)
         let t = store.frames, f = store.bins, k = store.notes
-        var x = [Float](repeating: 0, count: t * f), y = [Float](repeating: 0, count: t * k)
+        var x = [Float](repeating: 0, count: t * f), y = [Float](repeating: 0, count: t * k), o = y, v = y
+        #expect(store.hasOnsets)
         for (window, shift) in [(windows[0], 0), (windows[0], 17), (windows[2], 42), (windows[4], 1)] {
-            try store.copy(window, shift: shift, frames: &x, targets: &y)
+            try o.withUnsafeMutableBufferPointer { op in
+                try v.withUnsafeMutableBufferPointer { vp in
+                    try store.copy(window, shift: shift, frames: &x, targets: &y, onsets: op.baseAddress, velocities: vp.baseAddress)
+                }
+            }
             let first = store.windows[window].window * t + shift
             #expect(x == Array(frames[(first * f)..<((first + t) * f)]), "window \(window) shifted \(shift)")
             #expect(y == Array(roll[(first * k)..<((first + t) * k)]), "window \(window) shifted \(shift)")
+            #expect(o == Array(onsetRoll[(first * k)..<((first + t) * k)]), "window \(window) shifted \(shift)")
+            #expect(v.allSatisfy { $0 == 0 })   // the tiny corpus's CSVs give no velocities
         }
+        #expect(onsetRoll.reduce(0, +) > 0)
     }
 
     /// The loader's shifts come from (seed, epoch): the same on a rerun, other ones next epoch,
@@ -97,7 +106,7 @@ import TestSupport
         let test = try run.run()!
         let after = try run.evaluate(run.train)
         print("tiny corpus: train loss \(before.loss) -> \(after.loss), train frame F1 \(after.evaluation.f1), "
-              + "test frame F1 \(test.f1), AP \(test.averagePrecision); history \(run.history.map { String(format: "%.3f", $0.trainLoss) })")
+              + "test frame F1 \(test.f1), AP \(test.averagePrecision), note F1 \(test.noteF1); history \(run.history.map { String(format: "%.3f", $0.trainLoss) })")
         // The loss starts at the base rate's (the output bias is initialised to it) and must fall
         // well below it: the network has to find the notes, not just their frequency.
         #expect(after.loss < 0.5 * before.loss)
@@ -105,10 +114,25 @@ import TestSupport
         #expect(after.evaluation.f1 > 0.5)
         #expect(test.averagePrecision > 0.3)
         #expect(FileManager.default.fileExists(atPath: Self.corpus.root.appendingPathComponent("run-long/weights.safetensors").path))
-        // best.safetensors holds the epoch with the best validation F1, and says which F1.
+        // best.safetensors holds the epoch with the best validation note F1, and says so.
         let best = try SafeTensorsFile.read(Self.corpus.root.appendingPathComponent("run-long/best.safetensors").path)
-        let bestF1 = run.history.map(\.validationF1).max()!
-        #expect(best.metadata["best_validation_f1"] == String(format: "%.4f", bestF1))
+        let bestF1 = run.history.compactMap(\.validationNoteF1).max()!
+        #expect(best.metadata["best_validation_note_f1"] == String(format: "%.4f", bestF1))
+        #expect(run.history.count == 6)
+        // The onset head finds where notes begin: its probability at the labelled onsets of the
+        // training windows is far above its probability everywhere else.
+        let loader = DataLoader(store: run.train, batchSize: 8, seed: 0, epoch: 0, shuffle: false, withOnsets: true)
+        var atOnsets = (sum: 0.0, count: 0), elsewhere = (sum: 0.0, count: 0)
+        while let batch = try loader.next() {
+            batch.frames.withUnsafeBufferPointer { _ = run.network.forward($0.baseAddress!, batch: batch.size, frames: run.train.frames) }
+            for (z, y) in zip(run.network.output(.onset), batch.onsets) {
+                let p = 1 / (1 + exp(-Double(z)))
+                if y > 0 { atOnsets = (atOnsets.sum + p, atOnsets.count + 1) } else { elsewhere = (elsewhere.sum + p, elsewhere.count + 1) }
+            }
+        }
+        let (onsetMean, otherMean) = (atOnsets.sum / Double(atOnsets.count), elsewhere.sum / Double(elsewhere.count))
+        print("tiny corpus: onset probability at onsets \(onsetMean), elsewhere \(otherMean)")
+        #expect(atOnsets.count > 0 && onsetMean > 5 * otherMean)
     }
 
     /// A run stopped after its first epoch (as Ctrl-C does) and resumed ends with exactly the
@@ -197,6 +221,58 @@ import TestSupport
         let chain = try #require(try metadata("run-stage3", "weights.safetensors")["started_from"])
         #expect(chain.hasPrefix("weights.safetensors (epoch 2, epochs 2, "))
         #expect(chain.hasSuffix(" <- " + said))
+    }
+
+    /// Fine-tuning frame-only weights: the trunk and frame head carry over exactly, the onset and
+    /// velocity heads start fresh (the onset head at its base rate), and the weights written say
+    /// which heads they have. Asked for the frame head alone, a run keeps it alone.
+    @Test func frameOnlyWeightsGrowOnsetAndVelocityHeads() throws {
+        var frameOnly = options(run: "run-frame-only", epochs: 1)
+        frameOnly.outputs = [.frame]
+        try TrainingRun(frameOnly).run()
+        let path = Self.corpus.root.appendingPathComponent("run-frame-only/weights.safetensors").path
+        let file = try SafeTensorsFile.read(path)
+        #expect(file.metadata["outputs"] == "frame" && file.info("onset.fc2.bias") == nil)
+
+        var grown = options(run: "run-grown", epochs: 1)
+        grown.weights = .released(path)
+        let run = try TrainingRun(grown)
+        #expect(run.freshHeads == [.onset, .velocity] && run.network.config.heads == [.frame, .onset, .velocity])
+        for name in ["encoder.conv1.weight", "blocks.0.attn.qkv.weight", "ln_f.weight", "decoder.fc2.bias"] {
+            #expect(Array(run.network.parameters[name]) == (try file.floats(name)), "\(name) carried over")
+        }
+        let onsetBias = run.network.parameters["onset.fc2.bias"][0]
+        #expect(onsetBias < -3 && run.network.parameters["onset.fc2.bias"].allSatisfy { $0 == onsetBias })
+        try run.run()
+        let written = try SafeTensorsFile.read(Self.corpus.root.appendingPathComponent("run-grown/weights.safetensors").path)
+        #expect(written.metadata["outputs"] == "frame,onset,velocity" && written.info("velocity.fc2.weight") != nil)
+        #expect(written.metadata["started_from"]?.hasPrefix("weights.safetensors") == true)
+    }
+
+    /// Windows preprocessed before onset targets existed train a frame-only network, and a network
+    /// with onset heads is refused on them with what to do.
+    @Test func windowsWithoutOnsetTargetsSayWhatToDo() throws {
+        let old = Self.corpus.root.appendingPathComponent("old-chunks/train")
+        try FileManager.default.createDirectory(at: old, withIntermediateDirectories: true)
+        let source = Self.corpus.chunks.appendingPathComponent("train")
+        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name.hasSuffix(".safetensors") {
+            let file = try SafeTensorsFile.read(source.appendingPathComponent(name).path)
+            var writer = SafeTensorsWriter(metadata: file.metadata.merging(["chunk_format": "1"]) { $1 })
+            for tensor in ["frames", "targets", "starts"] {
+                writer.add(tensor, shape: file.info(tensor)!.shape, values: try file.floats(tensor))
+            }
+            try writer.write(to: old.appendingPathComponent(name).path)
+        }
+        var options = options(run: "run-old-chunks", epochs: 1)
+        options.data = old.deletingLastPathComponent().path
+        #expect { try TrainingRun(options) } throws: { error in
+            "\(error)".contains("no onset or velocity targets") && "\(error)".contains("--outputs frame")
+        }
+        options.outputs = [.frame]
+        let run = try TrainingRun(options)
+        #expect(!run.train.hasOnsets)
+        try run.run()
+        #expect(run.history.last?.validationNoteF1 != nil)
     }
 
     /// Validation membership belongs to each recording: a corpus grown by a second batch keeps

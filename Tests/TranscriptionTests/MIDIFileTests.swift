@@ -23,6 +23,25 @@ import TestSupport
         #expect(back.map(\.onset) == [0.5, 0.75] && back.map(\.offset) == [1.25, 2])
     }
 
+    /// A note's velocity is what the file says: the velocity head's where the weights have one,
+    /// the confidence scaled to 127 where they do not (weights from before the heads).
+    @Test func softAndLoudNotesKeepTheirVelocities() throws {
+        let notes = [TranscribedNote(pitch: 60, onset: 0, offset: 0.5, confidence: 0.9, name: "C4", velocity: 30),
+                     TranscribedNote(pitch: 60, onset: 0.5, offset: 1, confidence: 0.9, name: "C4", velocity: 110),
+                     TranscribedNote(pitch: 64, onset: 0, offset: 1, confidence: 0.5, name: "E4")]
+        let back = try LabelMIDI.notes(in: MIDIFile.data(notes))
+        #expect(back.map(\.velocity) == [30, 63, 110])
+        // And through a file written as a session writes it.
+        let path = scratchFolder("midi-velocity").appendingPathComponent("notes.mid").path
+        let file = try MIDIFileWriter(path: path)
+        for note in notes {
+            file.noteOn(pitch: note.pitch, name: note.name, time: note.onset, confidence: note.confidence, velocity: note.velocity)
+            file.noteOff(note)
+        }
+        try file.flush()
+        #expect(try LabelMIDI.notes(in: Data(contentsOf: URL(fileURLWithPath: path))).map(\.velocity) == [30, 63, 110])
+    }
+
     /// A damaged file is read up to where it breaks: no trap, and exactly the notes that were
     /// whole before the damage (a note-on whose note-off was lost is no note).
     @Test(arguments: [

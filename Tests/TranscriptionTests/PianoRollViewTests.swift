@@ -8,8 +8,8 @@ import TestSupport
     @Test func marksTheSoundingKeysInTheirColumns() {
         var lines: [String] = []
         let roll = PianoRollView(lineSeconds: 0.1, colour: false, write: { lines.append($0) })
-        roll.noteOn(pitch: 60, name: "C4", time: 0, confidence: 0.9)
-        roll.noteOn(pitch: 64, name: "E4", time: 0, confidence: 0.9)
+        roll.noteOn(pitch: 60, name: "C4", time: 0, confidence: 0.9, velocity: 100)
+        roll.noteOn(pitch: 64, name: "E4", time: 0, confidence: 0.9, velocity: 100)
         roll.advance(to: 0.0)
         roll.noteOff(TranscribedNote(pitch: 64, onset: 0, offset: 0.1, confidence: 0.9, name: "E4"))
         roll.advance(to: 0.05)   // within the same line: no new line
@@ -29,7 +29,7 @@ import TestSupport
         var lines: [String] = []
         let roll = PianoRollView(lineSeconds: 0.1, colour: false, write: { lines.append($0) })
         roll.advance(to: 0)
-        roll.noteOn(pitch: 72, name: "C5", time: 0.02, confidence: 0.8)
+        roll.noteOn(pitch: 72, name: "C5", time: 0.02, confidence: 0.8, velocity: 100)
         roll.noteOff(TranscribedNote(pitch: 72, onset: 0.02, offset: 0.06, confidence: 0.8, name: "C5"))
         roll.advance(to: 0.1)
         #expect(Array(lines[2].dropFirst(9))[51] == "#")

@@ -337,7 +337,9 @@ def write_midi(events, job, path):
 
 
 def labels_from_midi(path, qpm):
-    """The notes of a MIDI file as MusicNet rows: sample indices at 44.1 kHz, program + 1."""
+    """The notes of a MIDI file as MusicNet rows: sample indices at 44.1 kHz, program + 1, and the
+    note-on velocity in an extra last column (MusicNet's readers ignore it; the trainer's velocity
+    head learns from it)."""
     program = {}
     sounding = {}
     rows = []
@@ -347,19 +349,19 @@ def labels_from_midi(path, qpm):
         if message.type == "program_change":
             program[message.channel] = message.program
         elif message.type == "note_on" and message.velocity > 0:
-            sounding.setdefault((message.channel, message.note), []).append(now)
+            sounding.setdefault((message.channel, message.note), []).append((now, message.velocity))
         elif message.type in ("note_off", "note_on"):
             starts = sounding.get((message.channel, message.note))
             if starts:
-                start = starts.pop(0)
-                rows.append((start, now, program.get(message.channel, 0) + 1, message.note))
+                start, velocity = starts.pop(0)
+                rows.append((start, now, program.get(message.channel, 0) + 1, message.note, velocity))
     beat = qpm / 60.0
     out = []
-    for start, end, instrument, note in sorted(rows):
+    for start, end, instrument, note, velocity in sorted(rows):
         a, b = int(round(start * SAMPLE_RATE)), int(round(end * SAMPLE_RATE))
         if b > a:
             out.append((a, b, instrument, note, round(start * beat, 4), round((end - start) * beat, 4),
-                        note_value((end - start) * beat)))
+                        note_value((end - start) * beat), velocity))
     return out
 
 
@@ -426,7 +428,7 @@ def write_labels(path, rows):
     tmp = path + ".part"
     with open(tmp, "w", newline="") as f:
         out = csv.writer(f, lineterminator="\n")
-        out.writerow(["start_time", "end_time", "instrument", "note", "start_beat", "end_beat", "note_value"])
+        out.writerow(["start_time", "end_time", "instrument", "note", "start_beat", "end_beat", "note_value", "velocity"])
         out.writerows(rows)
     os.replace(tmp, path)
 

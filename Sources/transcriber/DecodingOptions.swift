@@ -1,0 +1,30 @@
+// The note decoder's flags, shared by every command that decodes notes (live, replay, file,
+// evaluate), named as basic-pitch's users know them.
+import ArgumentParser
+import Pipeline
+
+struct DecodingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Onset probability at which a note begins (0-1).",
+                               discussion: "For weights without an onset head, the frame probability at which it begins."))
+    var onsetThreshold: Float = NoteDecoderSettings().onsetThreshold
+    @Option(help: "Frame probability a note must keep to go on sounding (0-1, at most --onset-threshold).")
+    var frameThreshold: Float = NoteDecoderSettings().frameThreshold
+    @Option(help: "Shortest note kept, in milliseconds (default: two frames, 46 ms at the bundled weights' rate).")
+    var minNoteMs: Double?
+
+    func validate() throws {
+        do { try settings(frameSeconds: 1).validate() } catch { throw ValidationError("\(error)") }
+        if let minNoteMs, !(minNoteMs > 0 && minNoteMs < 60_000) {
+            throw ValidationError("--min-note-ms must be above 0 (and below a minute); it is \(minNoteMs)")
+        }
+    }
+
+    /// The decoder's settings for frames `frameSeconds` long (--min-note-ms rounds up to whole frames).
+    func settings(frameSeconds: Double) -> NoteDecoderSettings {
+        var settings = NoteDecoderSettings(onsetThreshold: onsetThreshold, frameThreshold: frameThreshold)
+        if let minNoteMs {
+            settings.minimumFrames = max(1, Int((minNoteMs / 1000 / frameSeconds - 1e-9).rounded(.up)))
+        }
+        return settings
+    }
+}

@@ -1,0 +1,122 @@
+// The note decoder, frame by frame on probabilities worked out by hand: frame-only weights keep
+// today's rule; with an onset head a key struck again is a new note; velocities come from the
+// velocity head; bad thresholds are refused; and the engine runs every head through the decoder.
+import Foundation
+import Model
+@testable import Pipeline
+import Testing
+
+@Suite struct NoteDecoderTests {
+    /// Rows of one key: frame probabilities, then onset probabilities and velocities if given.
+    func rows(_ frames: [Float], onsets: [Float]? = nil, velocities: [Float]? = nil) -> [Float] {
+        var all: [Float] = []
+        for t in frames.indices {
+            all.append(frames[t])
+            if let onsets { all.append(onsets[t]) }
+            if let velocities { all.append(velocities[t]) }
+        }
+        return all
+    }
+
+    /// A key struck four times at 8 strikes a second (a strike every 125 ms, 5.4 frames of 23 ms):
+    /// the frame probability never falls between strikes, the onset probability peaks at each.
+    let strikes = [0, 5, 11, 16]
+    var repeatedFrames: [Float] { (0..<22).map { $0 < 21 ? 0.9 : 0.1 } }
+    var repeatedOnsets: [Float] { (0..<22).map { t in strikes.contains(t) ? 0.8 : strikes.contains(t - 1) ? 0.55 : 0.05 } }
+
+    @Test func aKeyStruckFourTimesIsFourNotes() {
+        let decoder = NoteDecoder(notes: 1, onsets: true)
+        let notes = decoder.decodeAll(rows(repeatedFrames, onsets: repeatedOnsets))
+        #expect(notes.map(\.onset) == strikes)
+        #expect(notes.map(\.offset) == [5, 11, 16, 21])
+        // The frames alone (weights without an onset head) hear one long note.
+        #expect(NoteDecoder.decode(repeatedFrames, notes: 1).map { [$0.onset, $0.offset] } == [[0, 21]])
+    }
+
+    /// Frame-only weights decode as they always have: on at 0.5, held down to 0.35, at least two frames.
+    @Test func framesAloneKeepTheHysteresisRule() {
+        let p: [Float] = [0.1, 0.5, 0.4, 0.36, 0.3, 0.6, 0.1, 0.45, 0.9, 0.9, 0.34]
+        let notes = NoteDecoder.decode(p, notes: 1)
+        #expect(notes.map { [$0.onset, $0.offset] } == [[1, 4], [8, 10]])   // the one-frame blip at 5 is dropped
+        #expect(notes[0].velocity == nil && abs(notes[0].confidence - (0.5 + 0.4 + 0.36) / 3) < 1e-6)
+    }
+
+    /// With onsets, a note needs one: frames that rise without an onset start nothing, and a held
+    /// onset (high for several frames) is one onset, not several.
+    @Test func notesBeginOnlyAtOnsets() {
+        let frames: [Float] = [0.9, 0.9, 0.9, 0.9, 0.2, 0.8, 0.8, 0.8, 0.1]
+        let onsets: [Float] = [0.1, 0.1, 0.1, 0.1, 0.1, 0.9, 0.9, 0.9, 0.1]
+        let notes = NoteDecoder(notes: 1, onsets: true).decodeAll(rows(frames, onsets: onsets))
+        #expect(notes.map { [$0.onset, $0.offset] } == [[5, 8]])
+        // The frame head may lag the attack by a frame: the onset frame itself need not be above
+        // the frame threshold.
+        let lagging = NoteDecoder(notes: 1, onsets: true).decodeAll(rows([0.1, 0.2, 0.7, 0.7, 0.1], onsets: [0.1, 0.9, 0.2, 0.1, 0.1]))
+        #expect(lagging.map { [$0.onset, $0.offset] } == [[1, 4]])
+    }
+
+    /// Soft and loud strikes of one key get the velocities the head heard at their onsets.
+    @Test func softAndLoudStrikesGetTheirVelocities() {
+        let velocities: [Float] = (0..<22).map { t in t < 11 ? 0.25 : 0.85 }
+        let decoder = NoteDecoder(notes: 1, onsets: true, velocities: true)
+        #expect(decoder.rowWidth == 3)
+        var ons: [Int?] = []
+        let all = rows(repeatedFrames, onsets: repeatedOnsets, velocities: velocities)
+        var offs: [DecodedNote] = []
+        all.withUnsafeBufferPointer { buffer in
+            for t in 0..<22 {
+                decoder.push(UnsafeBufferPointer(rebasing: buffer[(3 * t)..<(3 * t + 3)])) { event in
+                    switch event {
+                    case let .on(_, _, _, velocity): ons.append(velocity)
+                    case let .off(note): offs.append(note)
+                    }
+                }
+            }
+        }
+        #expect(ons == [32, 32, 108, 108])
+        #expect(offs.map(\.velocity) == [32, 32, 108, 108])
+        #expect(NoteDecoder.midiVelocity(0) == 1 && NoteDecoder.midiVelocity(1) == 127)
+    }
+
+    @Test(arguments: [(0, 0.3), (1.2, 0.3), (0.5, 0), (0.5, -0.1), (0.4, 0.6), (Float.nan, 0.3)] as [(Float, Float)])
+    func badThresholdsAreRefused(onset: Float, frame: Float) {
+        let settings = NoteDecoderSettings(onsetThreshold: onset, frameThreshold: frame)
+        #expect { try settings.validate() } throws: { error in
+            let text = "\(error)"
+            return text.contains("threshold") && (text.contains("probability") || text.contains("must not be above"))
+        }
+        #expect(throws: EngineError.self) { try tinyEngine(window: 8, EngineSettings(stride: 4, decoder: settings)) }
+    }
+
+    /// The engine hands the decoder every head: a network whose onset head is sure there is no
+    /// onset gives no notes however sure its frame head is; one whose onset head fires at once
+    /// gives one note a key, from the start, with the velocity head's velocity.
+    @Test(arguments: [(-12, 0), (12, 6)] as [(Float, Int)])
+    func theEngineDecodesEveryHead(onsetBias: Float, expected: Int) throws {
+        var config = tinyNetwork
+        config.onsetHead = true
+        config.velocityHead = true
+        let net = try TranscriptionNetwork(config: config, seed: 3)
+        for (name, bias) in [("decoder", Float(12)), ("onset", onsetBias), ("velocity", 0.4)] {
+            net.parameters[name + ".fc2.weight"].update(repeating: 0)
+            net.parameters[name + ".fc2.bias"].update(repeating: bias)
+        }
+        let description = try WeightsDescription(
+            data: DataDescription(frontEnd: tinyFrontEnd, windowFrames: 8, space: .keys(lowestNote: 60, count: 6)), network: config)
+        for settings in [EngineSettings(stride: 3, lookahead: nil, windowBatch: 2), EngineSettings(stride: 2, lookahead: 1)] {
+            let engine = try TranscriptionEngine(network: try ParallelNetwork(network: net, threads: 1), description: description,
+                                                 settings: settings)
+            let collector = NoteCollector()
+            engine.add(collector)
+            var observed = 0
+            engine.frameObserver = { row in
+                #expect(row.count == 6)
+                observed += 1
+            }
+            try randomFrames(20, seed: 4).withUnsafeBufferPointer { try engine.push(frames: $0) }
+            try engine.finish()
+            #expect(observed == 20)
+            #expect(collector.notes.count == expected)
+            #expect(collector.notes.allSatisfy { $0.onset == 0 && $0.velocity == Int((sigmoid(0.4) * 127).rounded()) })
+        }
+    }
+}
