@@ -32,6 +32,13 @@ func saveCLIWeights(_ network: TranscriptionNetwork, window: Int = 43, to path: 
         #expect(result.stdout.contains("parameters: \(cliConfig.parameterCount.formatted())"))
         #expect(result.stdout.contains("n_layers=1"))
         #expect(result.stdout.contains("hop_length"))
+        #expect(result.stdout.contains("outputs: frame (no onset head"))
+        var heads = cliConfig
+        (heads.onsetHead, heads.velocityHead) = (true, true)
+        try WeightsFile.save(try TranscriptionNetwork(config: heads, seed: 1), extra: ["hop_length": "512"], to: weights)
+        let withHeads = try runTranscriber(["info", weights])
+        #expect(withHeads.stdout.contains("outputs: frame, onset, velocity\n"))
+        #expect(withHeads.stdout.contains("parameters: \(heads.parameterCount.formatted())"))
     }
 
     @Test func infoOnADamagedFileFailsClearly() throws {
