@@ -63,9 +63,8 @@ public enum NoteEvent: Sendable, Equatable {
 /// With onsets: an onset is a frame where the onset probability reaches `onsetThreshold` from
 /// below it. A silent key's onset starts a note, and so does its frame probability reaching
 /// `onsetThreshold` (an attack the onset head missed: measured on validation recordings, onsets
-/// alone lost a third of the notes to an under-confident head - note F1 0.750 against 0.860 at
-/// frame threshold 0.3
-/// with this fallback). A sounding key's onset, once its note has lasted `minimumFrames`, ends
+/// alone lost a third of the notes to an under-confident head - note F1 0.750 against 0.860
+/// with this fallback, both at frame threshold 0.3). A sounding key's onset, once its note has lasted `minimumFrames`, ends
 /// the note there and starts another (a repeated note); an earlier one is the same attack seen
 /// late. A note sounds while its frame probability is at or above `frameThreshold` (the onset
 /// frame itself may be below it: the frame head lags an attack by a frame or so). Without
