@@ -59,18 +59,9 @@ extension TranscriptionNetwork {
         var loss: Float = 0
         acts.dNorm.update(repeating: 0, count: r * d)
         for (h, head) in cfg.heads.enumerated() {
-            switch head {
-            case .frame:
-                loss += binaryCrossEntropyWithLogits(acts.dLogits, acts.outputs[h], targets.frames, count: count)
-            case .onset:
-                guard let onsets = targets.onsets else { continue }
-                loss += lossWeights.onset * binaryCrossEntropyWithLogits(acts.dLogits, acts.outputs[h], onsets, count: count)
-                scale(acts.dLogits, by: lossWeights.onset, count: count)
-            case .velocity:
-                guard let velocities = targets.velocities else { continue }
-                loss += lossWeights.velocity * maskedSquaredErrorOfSigmoid(acts.dLogits, acts.outputs[h], velocities, count: count)
-                scale(acts.dLogits, by: lossWeights.velocity, count: count)
-            }
+            guard let term = headLossTerm(head, acts.dLogits, acts.outputs[h], count: count, targets: targets, weights: lossWeights)
+            else { continue }
+            loss += term
             acts.dDecGelu.update(repeating: 0, count: r * d)
             linearBackward(acts.dDecGelu, g.heads[h].fc2Weight, g.heads[h].fc2Bias, acts.dLogits, acts.dec1Gelu[h], w.heads[h].fc2Weight,
                            rows: r, inputs: d, outputs: cfg.nNotes)
@@ -84,30 +75,33 @@ extension TranscriptionNetwork {
                           w.lnFWeight, acts.lnFMean, acts.lnFRstd, rows: r, features: d)
         return loss
     }
-
-    private func scale(_ values: UnsafeMutablePointer<Float>, by factor: Float, count: Int) {
-        if factor != 1 { for i in 0..<count { values[i] *= factor } }
-    }
 }
 
 /// The weighted loss of heads' logits (each (B, T, K), from `logits`) against `targets`, without
 /// gradients: what `backward` returns, for a validation pass.
 public func headLoss(_ heads: [NetworkHead], logits: (NetworkHead) -> UnsafeBufferPointer<Float>, targets: HeadTargets,
                      weights: LossWeights) -> Float {
-    var loss: Float = 0
-    for head in heads {
+    heads.reduce(0) { loss, head in
         let z = logits(head)
-        switch head {
-        case .frame: loss += binaryCrossEntropyWithLogits(nil, z.baseAddress!, targets.frames, count: z.count)
-        case .onset:
-            if let onsets = targets.onsets {
-                loss += weights.onset * binaryCrossEntropyWithLogits(nil, z.baseAddress!, onsets, count: z.count)
-            }
-        case .velocity:
-            if let velocities = targets.velocities {
-                loss += weights.velocity * maskedSquaredErrorOfSigmoid(nil, z.baseAddress!, velocities, count: z.count)
-            }
-        }
+        return loss + (headLossTerm(head, nil, z.baseAddress!, count: z.count, targets: targets, weights: weights) ?? 0)
     }
-    return loss
+}
+
+/// One head's weighted term of the loss (MODEL.md) for `count` logits, and its gradient into
+/// `dlogits` when given; nil when the batch has no targets for the head (it is not trained).
+func headLossTerm(_ head: NetworkHead, _ dlogits: UnsafeMutablePointer<Float>?, _ logits: UnsafePointer<Float>, count: Int,
+                  targets: HeadTargets, weights: LossWeights) -> Float? {
+    let term: Float, weight: Float
+    switch head {
+    case .frame:
+        return binaryCrossEntropyWithLogits(dlogits, logits, targets.frames, count: count)
+    case .onset:
+        guard let onsets = targets.onsets else { return nil }
+        (term, weight) = (binaryCrossEntropyWithLogits(dlogits, logits, onsets, count: count), weights.onset)
+    case .velocity:
+        guard let velocities = targets.velocities else { return nil }
+        (term, weight) = (maskedSquaredErrorOfSigmoid(dlogits, logits, velocities, count: count), weights.velocity)
+    }
+    if let dlogits, weight != 1 { for i in 0..<count { dlogits[i] *= weight } }
+    return weight * term
 }

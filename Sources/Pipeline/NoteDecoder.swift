@@ -64,13 +64,13 @@ public enum NoteEvent: Sendable, Equatable {
 /// below it. A silent key's onset starts a note, and so does its frame probability reaching
 /// `onsetThreshold` (an attack the onset head missed: measured on validation recordings, onsets
 /// alone lost a third of the notes to an under-confident head - note F1 0.750 against 0.860
-/// with this fallback, both at frame threshold 0.3). A sounding key's onset, once its note has lasted `minimumFrames`, ends
-/// the note there and starts another (a repeated note); an earlier one is the same attack seen
-/// late. A note sounds while its frame probability is at or above `frameThreshold` (the onset
-/// frame itself may be below it: the frame head lags an attack by a frame or so). Without
-/// onsets: a note begins at the first frame at or above `onsetThreshold` and sounds while at
-/// or above `frameThreshold`. Either way a note is reported
-/// (`on`) once it has lasted `minimumFrames`; shorter blips are dropped. Allocates nothing per frame.
+/// with this fallback, both at frame threshold 0.3). A sounding key's onset, once its note has
+/// lasted `minimumFrames`, ends the note there and starts another (a repeated note); an earlier
+/// one is the same attack seen late. A note sounds while its frame probability is at or above
+/// `frameThreshold` (the onset frame itself may be below it: the frame head lags an attack by a
+/// frame or so). Without onsets: a note begins at the first frame at or above `onsetThreshold`
+/// and sounds while at or above `frameThreshold`. Either way a note is reported (`on`) once it
+/// has lasted `minimumFrames`; shorter blips are dropped. Allocates nothing per frame.
 public final class NoteDecoder {
     public let notes: Int
     public let settings: NoteDecoderSettings

@@ -43,8 +43,10 @@ public struct EngineSettings: Sendable, Equatable {
         self.windowBatch = windowBatch
     }
 
-    /// Checks the settings against a window of `windowFrames` frames; the message says what to change.
+    /// Checks the settings (the decoder's too) against a window of `windowFrames` frames; the
+    /// message says what to change.
     public func validate(windowFrames: Int) throws(EngineError) {
+        try decoder.validate()
         guard stride >= 1 else { throw EngineError("the stride must be at least one frame (it is \(stride))") }
         guard (lookahead ?? 0) >= 0 else { throw EngineError("the look-ahead cannot be negative (it is \(lookahead ?? 0))") }
         guard windowBatch >= 1 else { throw EngineError("the window batch must be at least 1 (it is \(windowBatch))") }
@@ -104,7 +106,6 @@ public final class TranscriptionEngine {
         self.network = network
         self.settings = settings
         self.description = description
-        try settings.decoder.validate()
         bins = frontEnd.binCount
         notes = network.config.nNotes
         decoder = NoteDecoder(notes: notes, heads: network.config.heads, settings: settings.decoder)

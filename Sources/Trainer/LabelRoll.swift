@@ -24,12 +24,9 @@ public enum LabelRoll {
     /// run on. One frame: the head learns where notes begin, the decoder's thresholds how sure.
     /// A note that begins before the audio (or shorter than a frame) has none.
     public static func onsets(_ labels: [NoteLabel], frames: Int, hop: Int, sampleRate: Int, space: NoteSpace) -> [Float] {
-        let k = space.count
-        var onsets = [Float](repeating: 0, count: frames * k)
+        var onsets = [Float](repeating: 0, count: frames * space.count)
         for label in labels {
-            guard label.start >= 0, let (column, lo, _) = span(label, frames: frames, hop: hop, sampleRate: sampleRate, space: space),
-                  lo == first(label, hop: hop, sampleRate: sampleRate) else { continue }
-            onsets[lo * k + column] = 1
+            if let entry = onsetEntry(label, frames: frames, hop: hop, sampleRate: sampleRate, space: space) { onsets[entry] = 1 }
         }
         return onsets
     }
@@ -38,15 +35,21 @@ public enum LabelRoll {
     /// velocity the labels give, 0 everywhere else (the louder where two notes of one key begin
     /// in a frame). All zero for labels without velocities: they train no velocity.
     public static func velocities(_ labels: [NoteLabel], frames: Int, hop: Int, sampleRate: Int, space: NoteSpace) -> [Float] {
-        let k = space.count
-        var velocities = [Float](repeating: 0, count: frames * k)
+        var velocities = [Float](repeating: 0, count: frames * space.count)
         for label in labels {
-            guard let velocity = label.velocity, label.start >= 0,
-                  let (column, lo, _) = span(label, frames: frames, hop: hop, sampleRate: sampleRate, space: space),
-                  lo == first(label, hop: hop, sampleRate: sampleRate) else { continue }
-            velocities[lo * k + column] = max(velocities[lo * k + column], Float(velocity) / 127)
+            guard let velocity = label.velocity,
+                  let entry = onsetEntry(label, frames: frames, hop: hop, sampleRate: sampleRate, space: space) else { continue }
+            velocities[entry] = max(velocities[entry], Float(velocity) / 127)
         }
         return velocities
+    }
+
+    /// Where the label's onset sits in a [frames, space.count] roll: its first frame, nil if
+    /// that frame is not within the audio.
+    static func onsetEntry(_ label: NoteLabel, frames: Int, hop: Int, sampleRate: Int, space: NoteSpace) -> Int? {
+        guard label.start >= 0, let (column, lo, _) = span(label, frames: frames, hop: hop, sampleRate: sampleRate, space: space),
+              lo == first(label, hop: hop, sampleRate: sampleRate) else { return nil }
+        return lo * space.count + column
     }
 
     /// The label's column and its first and last frames within the audio, nil if it has none.

@@ -29,6 +29,31 @@ func relativeError(_ a: some Collection<Float>, _ b: [Float]) -> Float {
     return scale > 0 ? worst / scale : worst
 }
 
+/// A reference file's network settings (its `config` JSON, as make_golden.py writes it), with the
+/// heads its `outputs` key names.
+func goldenConfig(_ golden: SafeTensorsFile) throws -> ModelConfig {
+    struct GoldenConfig: Decodable {
+        var c, embed_dim, n_layers, n_heads, head_dim, n_notes, mlp_ratio, bins_per_note, n_bins: Int
+    }
+    let g = try JSONDecoder().decode(GoldenConfig.self, from: Data(golden.metadata["config"]!.utf8))
+    var metadata = ModelConfig(c: g.c, embedDim: g.embed_dim, nLayers: g.n_layers, nHeads: g.n_heads, headDim: g.head_dim,
+                               nNotes: g.n_notes, binsPerNote: g.bins_per_note, nBins: g.n_bins, mlpRatio: g.mlp_ratio).metadata
+    metadata["outputs"] = golden.metadata["outputs"]
+    return try ModelConfig(metadata: metadata)
+}
+
+/// Every parameter gradient of `net` against the reference's `prefix` + name, within
+/// gradientTolerance; returns the worst relative error and its tensor.
+func expectGradientsMatch(_ net: TranscriptionNetwork, _ golden: SafeTensorsFile, prefix: String) throws -> (Float, String) {
+    var worst: (Float, String) = (0, "")
+    for entry in net.parameters.layout.entries {
+        let error = relativeError(net.gradients[entry.name], try golden.floats(prefix + entry.name))
+        if error > worst.0 { worst = (error, entry.name) }
+        #expect(error < gradientTolerance, "\(prefix)\(entry.name): relative error \(error)")
+    }
+    return worst
+}
+
 @Suite struct GoldenParityTests {
     let golden: SafeTensorsFile
     let config: ModelConfig
@@ -36,12 +61,7 @@ func relativeError(_ a: some Collection<Float>, _ b: [Float]) -> Float {
 
     init() throws {
         golden = try SafeTensorsFile.read(goldenPath)
-        struct GoldenConfig: Decodable {
-            var c, embed_dim, n_layers, n_heads, head_dim, n_notes, mlp_ratio, bins_per_note, n_bins: Int
-        }
-        let g = try JSONDecoder().decode(GoldenConfig.self, from: Data(golden.metadata["config"]!.utf8))
-        config = ModelConfig(c: g.c, embedDim: g.embed_dim, nLayers: g.n_layers, nHeads: g.n_heads, headDim: g.head_dim,
-                             nNotes: g.n_notes, binsPerNote: g.bins_per_note, nBins: g.n_bins, mlpRatio: g.mlp_ratio)
+        config = try goldenConfig(golden)
         frames = Int(golden.metadata["frames"]!)!
     }
 
@@ -83,12 +103,7 @@ func relativeError(_ a: some Collection<Float>, _ b: [Float]) -> Float {
         let referenceLoss = try golden.floats("output.loss")[0]
         #expect(abs(loss - referenceLoss) / referenceLoss < activationTolerance, "loss \(loss) vs \(referenceLoss)")
 
-        var worstGradient: (Float, String) = (0, "")
-        for entry in net.parameters.layout.entries {
-            let error = relativeError(net.gradients[entry.name], try golden.floats("grad." + entry.name))
-            if error > worstGradient.0 { worstGradient = (error, entry.name) }
-            #expect(error < gradientTolerance, "grad \(entry.name): relative error \(error)")
-        }
+        let worstGradient = try expectGradientsMatch(net, golden, prefix: "grad.")
         report.append("logits \(logitsError), loss \(loss) vs \(referenceLoss), worst gradient \(worstGradient)")
         print("golden parity:", report.joined(separator: "; "))
     }
@@ -127,12 +142,7 @@ func relativeError(_ a: some Collection<Float>, _ b: [Float]) -> Float {
         let loss = y.withUnsafeBufferPointer { net.backward(targets: $0.baseAddress!) }
         let reference = try golden.floats("adam1.loss")[0]
         #expect(abs(loss - reference) / reference < activationTolerance, "loss \(loss) vs \(reference)")
-        var worst: Float = 0
-        for entry in net.parameters.layout.entries {
-            let error = relativeError(net.gradients[entry.name], try golden.floats("grad2." + entry.name))
-            worst = max(worst, error)
-            #expect(error < gradientTolerance, "grad2 \(entry.name): relative error \(error)")
-        }
+        let worst = try expectGradientsMatch(net, golden, prefix: "grad2.")
         print("golden parity: second point loss \(loss) vs \(reference), worst gradient \(worst)")
     }
 }
@@ -144,15 +154,8 @@ func relativeError(_ a: some Collection<Float>, _ b: [Float]) -> Float {
     @Test func headsAndWeightedLossMatchPyTorch() throws {
         let path = URL(fileURLWithPath: goldenPath).deletingLastPathComponent().appendingPathComponent("reference-heads.safetensors").path
         let golden = try SafeTensorsFile.read(path)
-        struct GoldenConfig: Decodable {
-            var c, embed_dim, n_layers, n_heads, head_dim, n_notes, mlp_ratio, bins_per_note, n_bins: Int
-        }
         struct GoldenWeights: Decodable { var onset, velocity: Float }
-        let g = try JSONDecoder().decode(GoldenConfig.self, from: Data(golden.metadata["config"]!.utf8))
-        var metadata = ModelConfig(c: g.c, embedDim: g.embed_dim, nLayers: g.n_layers, nHeads: g.n_heads, headDim: g.head_dim,
-                                   nNotes: g.n_notes, binsPerNote: g.bins_per_note, nBins: g.n_bins, mlpRatio: g.mlp_ratio).metadata
-        metadata["outputs"] = golden.metadata["outputs"]
-        let config = try ModelConfig(metadata: metadata)   // the heads come from the file's own key
+        let config = try goldenConfig(golden)   // the heads come from the file's own key
         #expect(config.heads == [.frame, .onset, .velocity])
         #expect(config.parameterCount == Int(golden.metadata["param_count"]!)!)
         let weights = try JSONDecoder().decode(GoldenWeights.self, from: Data(golden.metadata["loss_weights"]!.utf8))
@@ -179,12 +182,7 @@ func relativeError(_ a: some Collection<Float>, _ b: [Float]) -> Float {
         }
         let reference = try golden.floats("output.loss")[0]
         #expect(abs(loss - reference) / reference < activationTolerance, "loss \(loss) vs \(reference)")
-        var worst: (Float, String) = (0, "")
-        for entry in net.parameters.layout.entries {
-            let error = relativeError(net.gradients[entry.name], try golden.floats("grad." + entry.name))
-            if error > worst.0 { worst = (error, entry.name) }
-            #expect(error < gradientTolerance, "grad \(entry.name): relative error \(error)")
-        }
+        let worst = try expectGradientsMatch(net, golden, prefix: "grad.")
         print("heads parity:", report.joined(separator: "; "), "loss \(loss) vs \(reference), worst gradient \(worst)")
     }
 }
