@@ -118,15 +118,18 @@ class Network(nn.Module):
         return {name: heads[name](z) for name in self.outputs}
 
 
-def loss(logits, targets, onset_weight=1.0, velocity_weight=1.0):
-    """The trainer's loss (MODEL.md): frame BCE + onset_weight x onset BCE + velocity_weight x the
+def loss(logits, targets, onset_weight=1.0, velocity_weight=1.0, onset_positive_weight=1.0):
+    """The trainer's loss (MODEL.md): frame BCE + onset_weight x onset BCE (its positive entries
+    weighted by onset_positive_weight, BCE's pos_weight) + velocity_weight x the
     squared error of sigmoid(velocity logits) where a velocity target is given (> 0), summed there
     and divided by all B*T*K entries. `logits`, `targets`: dicts by head (or tensors, frame only)."""
     if not isinstance(logits, dict):
         return F.binary_cross_entropy_with_logits(logits, targets)
     total = F.binary_cross_entropy_with_logits(logits["frame"], targets["frame"])
     if "onset" in logits:
-        total = total + onset_weight * F.binary_cross_entropy_with_logits(logits["onset"], targets["onset"])
+        pos_weight = torch.tensor(onset_positive_weight, dtype=logits["onset"].dtype)
+        total = total + onset_weight * F.binary_cross_entropy_with_logits(logits["onset"], targets["onset"],
+                                                                          pos_weight=pos_weight)
     if "velocity" in logits:
         y = targets["velocity"]
         error = (torch.sigmoid(logits["velocity"]) - y) ** 2 * (y > 0).float()

@@ -53,6 +53,9 @@ struct TrainCommand: ParsableCommand {
     var outputs: String?
     @Option(help: "Weight of the onset head's loss beside the frame head's.") var onsetWeight: Float = 1
     @Option(help: "Weight of the velocity head's loss beside the frame head's.") var velocityWeight: Float = 1
+    @Option(help: ArgumentHelp("Weight of the onsets (the positive entries) in the onset head's loss.",
+                               discussion: "Onsets are rare; above 1 the head learns to reach the decoder's threshold instead of hedging below it."))
+    var onsetPositiveWeight: Float = 1
 
     func validate() throws {
         if let loadWeights, !["main", "dev"].contains(loadWeights), !FileManager.default.fileExists(atPath: loadWeights) {
@@ -68,6 +71,9 @@ struct TrainCommand: ParsableCommand {
         _ = try heads()
         guard onsetWeight >= 0, velocityWeight >= 0, onsetWeight.isFinite, velocityWeight.isFinite else {
             throw ValidationError("--onset-weight and --velocity-weight must be finite and not negative (1 adds the head's loss as it is)")
+        }
+        guard onsetPositiveWeight > 0, onsetPositiveWeight.isFinite else {
+            throw ValidationError("--onset-positive-weight must be finite and above 0 (1 weights onsets like the other entries)")
         }
     }
 
@@ -99,7 +105,7 @@ struct TrainCommand: ParsableCommand {
         options.randomShifts = randomShifts
         options.dropout = dropout
         options.outputs = try heads()
-        options.lossWeights = LossWeights(onset: onsetWeight, velocity: velocityWeight)
+        options.lossWeights = LossWeights(onset: onsetWeight, velocity: velocityWeight, onsetPositive: onsetPositiveWeight)
         switch loadWeights {
         case "main":
             let path = defaultWeightsPath()

@@ -149,12 +149,12 @@ func expectGradientsMatch(_ net: TranscriptionNetwork, _ golden: SafeTensorsFile
 
 /// The onset and velocity heads and the weighted loss against the same PyTorch module
 /// (Fixtures/reference-heads.safetensors, `make_golden.py --heads`): the network with outputs
-/// frame,onset,velocity, loss weights other than 1, each head's logits and every gradient.
+/// frame,onset,velocity, loss weights (and the onsets' positive weight) other than 1, each head's logits and every gradient.
 @Suite struct HeadsParityTests {
     @Test func headsAndWeightedLossMatchPyTorch() throws {
         let path = URL(fileURLWithPath: goldenPath).deletingLastPathComponent().appendingPathComponent("reference-heads.safetensors").path
         let golden = try SafeTensorsFile.read(path)
-        struct GoldenWeights: Decodable { var onset, velocity: Float }
+        struct GoldenWeights: Decodable { var onset, velocity, onsetPositive: Float }
         let config = try goldenConfig(golden)   // the heads come from the file's own key
         #expect(config.heads == [.frame, .onset, .velocity])
         #expect(config.parameterCount == Int(golden.metadata["param_count"]!)!)
@@ -162,7 +162,7 @@ func expectGradientsMatch(_ net: TranscriptionNetwork, _ golden: SafeTensorsFile
 
         let net = try TranscriptionNetwork(config: config)
         try WeightsFile.fill(net.parameters, from: golden, prefix: "param.")
-        net.lossWeights = LossWeights(onset: weights.onset, velocity: weights.velocity)
+        net.lossWeights = LossWeights(onset: weights.onset, velocity: weights.velocity, onsetPositive: weights.onsetPositive)
         let x = try golden.floats("input.x"), frames = try golden.floats("input.target")
         let onsets = try golden.floats("input.onset"), velocities = try golden.floats("input.velocity")
         let shape = golden.info("input.x")!.shape
