@@ -93,6 +93,9 @@ public final class TranscriptionEngine {
     private var sinks: [NoteSink] = []
     /// Sees every decoded frame's note probabilities (the frame head's K), in order (`evaluate`, `predict`).
     public var frameObserver: ((UnsafeBufferPointer<Float>) -> Void)?
+    /// Sees every decoded frame's onset probabilities (the onset head's K), when the weights have
+    /// an onset head (`evaluate` scores the head's own detections).
+    public var onsetObserver: ((UnsafeBufferPointer<Float>) -> Void)?
 
     /// Builds the front end and the decoder from the weights' description.
     public init(network: ParallelNetwork, description: WeightsDescription, settings: EngineSettings = EngineSettings()) throws {
@@ -298,6 +301,7 @@ public final class TranscriptionEngine {
 
     private func decode(_ row: UnsafeBufferPointer<Float>) {
         frameObserver?(UnsafeBufferPointer(rebasing: row[0..<notes]))
+        if decoder.hasOnsets { onsetObserver?(UnsafeBufferPointer(rebasing: row[notes..<(2 * notes)])) }
         decoder.push(row) { emit($0) }
         framesDecoded += 1
         let time = Double(framesDecoded - 1) * frameSeconds

@@ -41,14 +41,16 @@ public enum Evaluate {
         var instruments: [Int: Evaluation] = [:], ensembles: [String: Evaluation] = [:]
         let notes = NoteCollector()
         engine.add(notes)
-        var probabilities: [Float] = []
+        var probabilities: [Float] = [], onsets: [Float] = []
         engine.frameObserver = { probabilities.append(contentsOf: $0) }
-        defer { engine.frameObserver = nil }
+        engine.onsetObserver = { onsets.append(contentsOf: $0) }
+        defer { engine.frameObserver = nil; engine.onsetObserver = nil }
         for (i, recording) in recordings.enumerated() {
             progress(i, recordings.count)
             engine.reset()
             notes.clear()
             probabilities.removeAll(keepingCapacity: true)
+            onsets.removeAll(keepingCapacity: true)
             do {
                 let labels = try Labels.read(recording.labelPath)
                 var samples = 0
@@ -69,6 +71,11 @@ public enum Evaluate {
                     return (space.pitch(ofIndex: index), label.startSeconds, label.endSeconds)
                 }
                 evaluation.addNotes(reference: reference, estimated: estimated)
+                if !onsets.isEmpty {
+                    evaluation.addOnsetDetections(onsets: onsets, notes: k, threshold: engine.settings.decoder.onsetThreshold,
+                                                  frameSeconds: engine.frameSeconds,
+                                                  pitchOf: { space.pitch(ofIndex: $0) }, reference: reference)
+                }
                 overall.add(evaluation)
                 let byInstrument = InstrumentEvaluation.byInstrument(
                     labels: labels, probabilities: probabilities, frames: count, hop: frontEnd.hopLength,
@@ -95,6 +102,7 @@ extension Evaluation {
     }
 
     /// The headline numbers, by name, for tables and JSON.
+    /// With an onset head, its own detections are reported too (`onset_head_*`).
     public func summary(allowedErrors: [Int]) -> [(String, Double)] {
         var rows: [(String, Double)] = []
         for k in allowedErrors { rows.append(("exact_frame_accuracy_k\(k)", exactAccuracy(allowedErrors: k))) }
@@ -102,6 +110,10 @@ extension Evaluation {
         rows += [("frame_precision", precision), ("frame_recall", recall), ("frame_f1", f1), ("frame_accuracy", accuracy),
                  ("average_precision", averagePrecision), ("note_precision", notePrecision), ("note_recall", noteRecall),
                  ("note_f1", noteF1), ("note_with_offset_f1", noteWithOffsetF1)]
+        if onsetHeadDetections > 0 || onsetHeadMatches > 0 {
+            rows += [("onset_head_precision", onsetHeadPrecision), ("onset_head_recall", onsetHeadRecall),
+                     ("onset_head_f1", onsetHeadF1)]
+        }
         return rows
     }
 }

@@ -15,6 +15,10 @@ public struct Evaluation: Codable, Sendable, Equatable {
     var negativeScores = [Int](repeating: 0, count: Evaluation.scoreBins + 1)
     public var referenceNotes = 0, estimatedNotes = 0
     public var onsetMatches = 0, onsetOffsetMatches = 0
+    /// The onset head's own detections (where its probability reaches the onset threshold) and
+    /// those that match a reference onset (same pitch, within 50 ms): whether the head or the
+    /// decoder loses a note. Zero for weights without an onset head.
+    public var onsetHeadDetections = 0, onsetHeadMatches = 0
 
     static let scoreBins = 10_000
 
@@ -55,12 +59,16 @@ public struct Evaluation: Codable, Sendable, Equatable {
         harmonic(ratio(onsetOffsetMatches, estimatedNotes), ratio(onsetOffsetMatches, referenceNotes))
     }
 
-    /// Adds another evaluation's counts (a split is the sum of its recordings).
+    /// The onset head alone: its detections against the reference onsets.
+    public var onsetHeadPrecision: Double { ratio(onsetHeadMatches, onsetHeadDetections) }
+    public var onsetHeadRecall: Double { ratio(onsetHeadMatches, referenceNotes) }
+    public var onsetHeadF1: Double { harmonic(onsetHeadPrecision, onsetHeadRecall) }
+
     /// Every count as one flat list (exact counts for `allowedErrors`, in order), so that the
     /// evaluations of several processes can be summed element by element (ProcessGroup).
     public func counts(allowedErrors: [Int]) -> [Double] {
         var list = [frames, truePositives, falsePositives, falseNegatives, referenceNotes, estimatedNotes,
-                    onsetMatches, onsetOffsetMatches].map(Double.init)
+                    onsetMatches, onsetOffsetMatches, onsetHeadDetections, onsetHeadMatches].map(Double.init)
         list += allowedErrors.map { Double(exactWithin[$0] ?? 0) } + allowedErrors.map { Double(exactPitchClassWithin[$0] ?? 0) }
         return list + positiveScores.map(Double.init) + negativeScores.map(Double.init)
     }
@@ -70,7 +78,8 @@ public struct Evaluation: Codable, Sendable, Equatable {
         let n = counts.map { Int($0) }
         (frames, truePositives, falsePositives, falseNegatives) = (n[0], n[1], n[2], n[3])
         (referenceNotes, estimatedNotes, onsetMatches, onsetOffsetMatches) = (n[4], n[5], n[6], n[7])
-        var at = 8
+        (onsetHeadDetections, onsetHeadMatches) = (n[8], n[9])
+        var at = 10
         for k in allowedErrors { exactWithin[k] = n[at]; at += 1 }
         for k in allowedErrors { exactPitchClassWithin[k] = n[at]; at += 1 }
         positiveScores = Array(n[at..<(at + Evaluation.scoreBins + 1)])
@@ -92,6 +101,8 @@ public struct Evaluation: Codable, Sendable, Equatable {
         estimatedNotes += other.estimatedNotes
         onsetMatches += other.onsetMatches
         onsetOffsetMatches += other.onsetOffsetMatches
+        onsetHeadDetections += other.onsetHeadDetections
+        onsetHeadMatches += other.onsetHeadMatches
     }
 
     // MARK: Accumulating
@@ -136,6 +147,27 @@ public struct Evaluation: Codable, Sendable, Equatable {
         estimatedNotes += estimated.count
         onsetMatches += NoteMatching.count(reference: reference, estimated: estimated, withOffsets: false)
         onsetOffsetMatches += NoteMatching.count(reference: reference, estimated: estimated, withOffsets: true)
+    }
+
+    /// The onset head's detections - per note, each frame where its probability reaches
+    /// `threshold` from below it, as the decoder reads it - matched against the reference onsets
+    /// (same pitch, within 50 ms). `onsets` [frames, K]; frame t is at t * frameSeconds.
+    public mutating func addOnsetDetections(onsets: [Float], notes k: Int, threshold: Float, frameSeconds: Double,
+                                            pitchOf: (Int) -> Int, reference: [(pitch: Int, onset: Double, offset: Double)]) {
+        var detections: [(pitch: Int, onset: Double, offset: Double)] = []
+        var wasHigh = [Bool](repeating: false, count: k)
+        for t in 0..<(k > 0 ? onsets.count / k : 0) {
+            for n in 0..<k {
+                let high = onsets[t * k + n] >= threshold
+                if high && !wasHigh[n] {
+                    let time = Double(t) * frameSeconds
+                    detections.append((pitchOf(n), time, time))
+                }
+                wasHigh[n] = high
+            }
+        }
+        onsetHeadDetections += detections.count
+        onsetHeadMatches += NoteMatching.count(reference: reference, estimated: detections, withOffsets: false)
     }
 }
 

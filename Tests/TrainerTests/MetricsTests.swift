@@ -89,6 +89,34 @@ func grid(_ sets: [[Int]], notes k: Int) -> [Float] {
 
     /// Greedy matching in reference order would give ref0 the first estimate it may take (est0),
     /// leaving ref1 (which may only take est0) unmatched; a maximum matching finds both.
+    /// The onset head's detections are its rising edges over the threshold, matched by pitch and
+    /// onset within 50 ms; a probability that stays high is one detection, not one per frame.
+    @Test func onsetHeadDetectionsAreRisingEdges() {
+        // Two notes (pitches 60, 61), frames of 10 ms: note 0 rises at frames 2 and 8 (held high
+        // through 3-4), note 1 at frame 20 (a reference onset 0.3 s away: a false detection).
+        var onsets = [Float](repeating: 0, count: 30 * 2)
+        for t in [2, 3, 4, 8] { onsets[t * 2] = 0.9 }
+        onsets[20 * 2 + 1] = 0.6
+        onsets[21 * 2 + 1] = 0.4   // below the threshold: not a second rise
+        var e = Evaluation()
+        let reference = [(pitch: 60, onset: 0.03, offset: 0.05), (pitch: 60, onset: 0.08, offset: 0.1),
+                         (pitch: 61, onset: 0.5, offset: 0.6)]
+        e.addNotes(reference: reference, estimated: [])
+        e.addOnsetDetections(onsets: onsets, notes: 2, threshold: 0.5, frameSeconds: 0.01, pitchOf: { 60 + $0 },
+                             reference: reference)
+        #expect(e.onsetHeadDetections == 3)
+        #expect(e.onsetHeadMatches == 2)
+        #expect(abs(e.onsetHeadPrecision - 2.0 / 3) < 1e-12 && abs(e.onsetHeadRecall - 2.0 / 3) < 1e-12)
+        // Summed and sent between processes like every other count.
+        var sum = Evaluation()
+        sum.add(e)
+        sum.add(e)
+        let sent = Evaluation(counts: sum.counts(allowedErrors: [0]), allowedErrors: [0])
+        #expect(sent.onsetHeadDetections == 6 && sent.onsetHeadMatches == 4 && sent.referenceNotes == 6)
+        #expect(sum.summary(allowedErrors: [0]).contains { $0.0 == "onset_head_f1" })
+        #expect(!Evaluation().summary(allowedErrors: [0]).contains { $0.0 == "onset_head_f1" })
+    }
+
     @Test func maximumMatchingNotGreedy() {
         let reference = [(pitch: 60, onset: 0.00, offset: 1.0), (pitch: 60, onset: 0.08, offset: 1.0)]
         let estimated = [(pitch: 60, onset: 0.04, offset: 1.0), (pitch: 60, onset: -0.04, offset: 1.0)]
