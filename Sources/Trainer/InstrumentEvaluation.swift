@@ -13,7 +13,11 @@ public enum InstrumentEvaluation {
     /// MusicNet's instrument codes (General MIDI program + 1) as musicians name them.
     public static func name(_ code: Int) -> String {
         let names = [1: "piano", 7: "harpsichord", 41: "violin", 42: "viola", 43: "cello", 44: "contrabass",
-                     61: "horn", 69: "oboe", 71: "bassoon", 72: "clarinet", 74: "flute"]
+                     61: "horn", 69: "oboe", 71: "bassoon", 72: "clarinet", 74: "flute",
+                     // Not in MusicNet; the project's corpus of instruments live users play (--families live).
+                     17: "drawbar organ", 20: "church organ", 21: "reed organ", 25: "nylon guitar", 26: "steel guitar",
+                     28: "clean electric guitar", 53: "choir", 54: "voice", 65: "soprano sax", 66: "alto sax",
+                     67: "tenor sax", 68: "baritone sax"]
         return names[code] ?? "instrument \(code)"
     }
 

@@ -34,16 +34,31 @@ FLUIDR3 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 PIANO, HARPSICHORD = 0, 6
 VIOLIN, VIOLA, CELLO, CONTRABASS = 40, 41, 42, 43
 HORN, OBOE, BASSOON, CLARINET, FLUTE = 60, 68, 70, 71, 73
+# Instruments live users play that MusicNet lacks (--families live).
+DRAWBAR_ORGAN, CHURCH_ORGAN, REED_ORGAN = 16, 19, 20
+NYLON_GUITAR, STEEL_GUITAR, CLEAN_GUITAR = 24, 25, 27
+CHOIR, VOICE = 52, 53
+SOPRANO_SAX, ALTO_SAX, TENOR_SAX, BARITONE_SAX = 64, 65, 66, 67
 # Comfortable sounding ranges (MIDI), used to move a part by octaves onto its instrument.
 RANGES = {PIANO: (21, 108), HARPSICHORD: (29, 89), VIOLIN: (55, 100), VIOLA: (48, 88), CELLO: (36, 76),
-          CONTRABASS: (28, 67), HORN: (41, 77), OBOE: (58, 91), BASSOON: (34, 75), CLARINET: (50, 91), FLUTE: (60, 96)}
+          CONTRABASS: (28, 67), HORN: (41, 77), OBOE: (58, 91), BASSOON: (34, 75), CLARINET: (50, 91), FLUTE: (60, 96),
+          DRAWBAR_ORGAN: (24, 96), CHURCH_ORGAN: (24, 96), REED_ORGAN: (36, 89), NYLON_GUITAR: (40, 83),
+          STEEL_GUITAR: (40, 86), CLEAN_GUITAR: (40, 88), CHOIR: (40, 81), VOICE: (45, 79), SOPRANO_SAX: (56, 87),
+          ALTO_SAX: (49, 80), TENOR_SAX: (44, 75), BARITONE_SAX: (36, 68)}
 NAMES = {PIANO: "piano", HARPSICHORD: "harpsichord", VIOLIN: "violin", VIOLA: "viola", CELLO: "cello",
-         CONTRABASS: "contrabass", HORN: "horn", OBOE: "oboe", BASSOON: "bassoon", CLARINET: "clarinet", FLUTE: "flute"}
+         CONTRABASS: "contrabass", HORN: "horn", OBOE: "oboe", BASSOON: "bassoon", CLARINET: "clarinet", FLUTE: "flute",
+         DRAWBAR_ORGAN: "drawbar-organ", CHURCH_ORGAN: "church-organ", REED_ORGAN: "reed-organ",
+         NYLON_GUITAR: "nylon-guitar", STEEL_GUITAR: "steel-guitar", CLEAN_GUITAR: "clean-guitar", CHOIR: "choir",
+         VOICE: "voice", SOPRANO_SAX: "soprano-sax", ALTO_SAX: "alto-sax", TENOR_SAX: "tenor-sax",
+         BARITONE_SAX: "baritone-sax"}
 
 # The share of training audio each family gets: keyboard first (piano above all), then strings and
 # winds with hours of their own, and mixed ensembles. A corpus of mostly string quartets learns
 # strings and little else.
 FAMILY_SHARES = {"piano": 0.36, "harpsichord": 0.08, "strings": 0.22, "winds": 0.20, "mixed": 0.14}
+# --families live: the instruments a live user is likely to play that MusicNet has none of.
+LIVE_SHARES = {"guitar": 0.30, "voice": 0.25, "saxophone": 0.20, "organ": 0.25}
+FAMILY_SETS = {"musicnet": FAMILY_SHARES, "live": LIVE_SHARES}
 
 # Which music21 corpus folders are used, and at most how many files of each (seeded sample).
 COLLECTIONS = {"bach": 433, "beethoven": 26, "mozart": 16, "haydn": 9, "schumann_robert": 7, "schumann_clara": 5,
@@ -183,6 +198,18 @@ def ensemble(family, parts, rng):
         else:
             middle = [rng.choice([CLARINET, OBOE, HORN, CLARINET]) for _ in range(n - 2)]
             ranked = [rng.choice(high)] + middle + [rng.choice([BASSOON, BASSOON, HORN])]
+    elif family == "guitar":  # one guitarist plays every part (or a duo of one kind)
+        ranked = [rng.choice([NYLON_GUITAR, STEEL_GUITAR, CLEAN_GUITAR])] * n
+    elif family == "voice":  # a choir, or a singer over a choir
+        ranked = [rng.choice([CHOIR, CHOIR, VOICE])] * n if n > 1 else [rng.choice([VOICE, CHOIR])]
+    elif family == "saxophone":
+        if n == 1:
+            ranked = [rng.choice([SOPRANO_SAX, ALTO_SAX, ALTO_SAX, TENOR_SAX, TENOR_SAX, BARITONE_SAX])]
+        else:
+            middle = [rng.choice([ALTO_SAX, TENOR_SAX]) for _ in range(n - 2)]
+            ranked = [rng.choice([SOPRANO_SAX, ALTO_SAX])] + sorted(middle) + [rng.choice([BARITONE_SAX, TENOR_SAX])]
+    elif family == "organ":
+        ranked = [rng.choice([DRAWBAR_ORGAN, CHURCH_ORGAN, CHURCH_ORGAN, REED_ORGAN])] * n
     else:  # mixed: a solo instrument with piano, or a broken consort
         if n >= 2 and rng.random() < 0.5:
             ranked = [rng.choice([VIOLIN, FLUTE, CLARINET, OBOE, CELLO])] + [PIANO] * (n - 1)
@@ -201,7 +228,7 @@ def piece_seconds(piece, qpm):
 
 
 def plan(pieces, hours, seed, families=FAMILY_SHARES, test_only=False, half_clean=False, max_seconds=40.0,
-         test_seconds=60.0, train_only=False, first_id=1, transpose=0):
+         test_seconds=60.0, train_only=False, first_id=1, transpose=0, repeat_notes=0.0):
     """Every rendering, with all its random choices, drawn from one seed."""
     rng = random.Random(seed)
     train = [p for p in pieces if not is_test_piece(p["id"])]
@@ -237,6 +264,7 @@ def plan(pieces, hours, seed, families=FAMILY_SHARES, test_only=False, half_clea
         job.update(augmentation(rng, augment))
         # Drawn only when asked for, so that batches made without it plan exactly as before.
         job["transpose"] = rng.randint(-transpose, transpose) if transpose and split == "train" else 0
+        job["repeat_notes"] = repeat_notes if split == "train" else 0
         jobs.append(job)
         done[family] += length
         return length
@@ -298,6 +326,19 @@ def midi_events(piece, job):
             if start < 0 or start >= job["seconds"] or not 21 <= pitch + shift <= 108:
                 continue  # outside the excerpt, or moved off the piano's 88 keys
             velocity = max(20, min(127, job["velocity"][index] + rng.randint(-12, 12)))
+            if job.get("repeat_notes") and end - start >= 0.25 and rng.random() < job["repeat_notes"]:
+                # The note struck again and again (4-12 times a second, as a pianist repeats a key or
+                # a guitarist picks a tremolo), each strike a note of its own with its own velocity.
+                rate = rng.uniform(4, 12)
+                strikes = max(2, int((end - start) * rate))
+                step = (end - start) / strikes
+                for i in range(strikes):
+                    if start + i * step >= job["seconds"]:
+                        break
+                    hit = max(20, min(127, velocity + rng.randint(-20, 20)))
+                    events.append([start + i * step, start + (i + 1) * step - rng.uniform(0.005, 0.3) * step,
+                                   channel, pitch + shift, hit, program])
+                continue
             events.append([start, min(end, job["seconds"] + 0.5), channel, pitch + shift, velocity, program])
     # A pitch that starts again on its channel ends the sounding one there (what the synth does).
     events.sort()
@@ -455,16 +496,18 @@ def make_recording(args):
 def build(args):
     if not 0 <= args.transpose <= 12:
         sys.exit(f"--transpose {args.transpose}: give the largest shift in semitones, 0 to 12")
-    if (args.more_pieces or args.transpose) and not args.only_train:
-        sys.exit("--more-pieces and --transpose are for training batches: add --only-train (the test split "
+    if not 0 <= args.repeat_notes <= 1:
+        sys.exit(f"--repeat-notes {args.repeat_notes}: give a share of notes, 0 to 1")
+    if (args.more_pieces or args.transpose or args.repeat_notes) and not args.only_train:
+        sys.exit("--more-pieces, --transpose and --repeat-notes are for training batches: add --only-train (the test split "
                  "stays the one the first batch wrote)")
     for split in ("train", "test"):
         for kind in ("data", "labels"):
             os.makedirs(os.path.join(args.out, f"{split}_{kind}"), exist_ok=True)
     pieces = load_pieces(catalogue(more=args.more_pieces), args.cache, args.workers)
-    jobs = plan(pieces, args.hours, args.seed, test_only=args.only_test, half_clean=args.half_clean,
+    jobs = plan(pieces, args.hours, args.seed, families=FAMILY_SETS[args.families], test_only=args.only_test, half_clean=args.half_clean,
                 max_seconds=args.max_seconds, train_only=args.only_train, first_id=args.first_id,
-                transpose=args.transpose)
+                transpose=args.transpose, repeat_notes=args.repeat_notes)
     by_id = {p["id"]: p for p in pieces}
     manifest = os.path.join(args.out, "manifest.csv")
     # A second batch into the same folder (--first-id) adds its rows to the manifest's.
@@ -474,11 +517,11 @@ def build(args):
         with open(manifest, newline="") as f:
             earlier = [row for row in csv.DictReader(f) if row["id"] not in planned]
     # Columns a manifest written before them lacks, with what they meant then.
-    earlier_defaults = {"transpose": "0"}
+    earlier_defaults = {"transpose": "0", "repeat_notes": "0"}
     with open(manifest + ".part", "w", newline="") as f:
         fields = ["id", "split", "piece", "family", "instruments", "seconds", "start", "qpm", "tempo_factor",
                   "tuning_cents", "peak_dbfs", "reverb_rt60", "reverb_wet", "noise", "snr_db",
-                  "eq_tilt_db_per_octave", "transpose", "soundfont", "seed"]
+                  "eq_tilt_db_per_octave", "transpose", "repeat_notes", "soundfont", "seed"]
         out = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
         out.writeheader()
         for row in earlier:
@@ -543,6 +586,12 @@ def main():
                         help="transpose each training rendering by up to this many semitones (labels follow)")
     parser.add_argument("--half-clean", action="store_true",
                         help="test recordings alternate clean and with reverb and noise (the held-out soundfont set)")
+    parser.add_argument("--families", choices=sorted(FAMILY_SETS), default="musicnet",
+                        help="musicnet: MusicNet's instruments (piano, harpsichord, strings, winds, mixed); "
+                             "live: guitars, voices, saxophones and organs")
+    parser.add_argument("--repeat-notes", type=float, default=0.0,
+                        help="share of notes of a quarter second or more struck again and again (4-12 a second), "
+                             "so the onset head learns repeated notes (training batches only)")
     parser.add_argument("--max-seconds", type=float, default=40.0, help="longest training excerpt")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cache", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".cache"),
