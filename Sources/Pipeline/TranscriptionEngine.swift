@@ -141,6 +141,9 @@ public final class TranscriptionEngine {
 
     public func add(_ sink: NoteSink) { sinks.append(sink) }
 
+    /// Drops every sink (the next recording of a batch writes to its own files).
+    public func removeSinks() { sinks.removeAll() }
+
     /// Ready for a new recording: the CQT, the windows, the decoder and the counters start again
     /// (the kernels, FFT plans and sinks are kept).
     public func reset() {

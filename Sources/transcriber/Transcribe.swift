@@ -5,6 +5,7 @@ import Foundation
 import LiveCapture
 import Model
 import Pipeline
+import Synchronization
 import Transcription
 
 /// What every transcribing command shares: the weights, the outputs, the pace of inference.
@@ -33,7 +34,10 @@ struct TranscriptionOptions: ParsableArguments {
     }
 
     /// The transcription engine for the weights asked for (or the bundled ones), with `settings`.
-    func engine(_ settings: EngineSettings) throws -> TranscriptionEngine {
+    func engine(_ settings: EngineSettings) throws -> TranscriptionEngine { try engineMaker(settings)() }
+
+    /// Makes such engines, each with a network of its own (one per worker of a batch).
+    func engineMaker(_ settings: EngineSettings) throws -> @Sendable () throws -> TranscriptionEngine {
         let path = weights ?? defaultWeightsPath()
         guard FileManager.default.fileExists(atPath: path) else {
             throw UserError(weights == nil
@@ -41,10 +45,13 @@ struct TranscriptionOptions: ParsableArguments {
                   + "and pass --weights RUN/weights.safetensors"
                 : "weights file '\(path)' does not exist")
         }
-        let loaded = try Weights.load(path)
-        var settings = settings
-        settings.decoder = decoding.settings(frameSeconds: 1 / loaded.description.data.frontEnd.frameRate)
-        return try TranscriptionEngine(weights: loaded, threads: threads, settings: settings)
+        let (decoding, threads) = (decoding, threads)
+        return {
+            let loaded = try Weights.load(path)
+            var settings = settings
+            settings.decoder = decoding.settings(frameSeconds: 1 / loaded.description.data.frontEnd.frameRate)
+            return try TranscriptionEngine(weights: loaded, threads: threads, settings: settings)
+        }
     }
 
     /// Opens every requested output; a path that cannot be written fails here, before any audio.
@@ -113,36 +120,151 @@ struct Replay: ParsableCommand {
 struct File: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "file",
-        abstract: "Transcribe a recording as fast as possible (to the terminal, MIDI, CSV or JSON lines).",
+        abstract: "Transcribe recordings as fast as possible (to the terminal, MIDI, CSV or JSON lines).",
         discussion: """
             The same engine as live and replay, fed the whole recording a block at a time. Latency \
             does not matter here, so by default each frame is the mean of every window over it (a \
             window every 11 frames: four per frame), which is more accurate than any one window. \
             With --lookahead, frames are decoded as live and replay decode them, and with the same \
             --stride and --lookahead the three give the same notes.
+
+            Several files: `transcriber file A.wav B.flac ... --out-dir DIR` writes DIR/A.mid and \
+            DIR/A.csv for each, --jobs files at once (one per core by default); a file that cannot be \
+            transcribed is reported and the others go on.
             """)
 
-    @Argument(help: "An audio file (WAV, FLAC, OGG, AIFF, ...).") var file: String
+    @Argument(help: "Audio files (WAV, FLAC, OGG, AIFF, ...); more than one needs --out-dir.") var files: [String]
+    @Option(help: "Write NAME.mid and NAME.csv here for each input NAME.ext.") var outDir: String?
+    @Option(help: "With --out-dir: files transcribed at once, each on a core of its own (default: one per core).")
+    var jobs: Int?
     @Option(help: "Frames between network windows.") var stride: Int = EngineSettings.file.stride
     @Option(help: "Decode each frame from the first window with this many frames of audio after it, as live does (default: the mean of every window over it).")
     var lookahead: Int?
     @OptionGroup var options: TranscriptionOptions
 
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("give an audio file to transcribe") }
+        guard files.count == 1 || outDir != nil else {
+            throw ValidationError("\(files.count) files: give --out-dir DIR, where each gets its NAME.mid and NAME.csv")
+        }
+        if outDir != nil {
+            guard options.midi == nil, options.csv == nil, options.jsonl == nil, !options.midiPort else {
+                throw ValidationError("--out-dir writes NAME.mid and NAME.csv for each file; leave out --midi, --csv, --jsonl and --midi-port")
+            }
+            var seen: [String: String] = [:]
+            for file in files {
+                let name = File.outputName(file)
+                if let other = seen[name] {
+                    throw ValidationError("'\(other)' and '\(file)' would both be written as \(name).mid: transcribe them into different --out-dir folders")
+                }
+                seen[name] = file
+            }
+        } else if jobs != nil {
+            throw ValidationError("--jobs is for several files with --out-dir")
+        }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    /// An input's name without folder and extension: what its outputs are called.
+    static func outputName(_ file: String) -> String {
+        (URL(fileURLWithPath: file).lastPathComponent as NSString).deletingPathExtension
+    }
+
+    var settings: EngineSettings {
+        EngineSettings(stride: stride, lookahead: lookahead, windowBatch: EngineSettings.fileWindowBatch)
+    }
+
     func run() throws {
-        let engine = try options.engine(EngineSettings(stride: stride, lookahead: lookahead,
-                                                       windowBatch: EngineSettings.fileWindowBatch))
+        if let outDir { return try runBatch(into: outDir) }
+        let file = files[0]
+        let engine = try options.engine(settings)
         _ = try AudioFileReader(file)   // unreadable, empty or truncated: fail before any output exists
         for sink in try options.sinks() { engine.add(sink) }
         let start = Date()
-        // A block at a time: a recording of hours needs no more memory than one of seconds.
+        let seconds = try File.transcribe(file, with: engine)
+        let elapsed = Date().timeIntervalSince(start)
+        printError(String(format: "%.1f s of audio, %d notes, in %.2f s (%.0fx real time)", seconds, engine.notesEmitted,
+                          elapsed, seconds / elapsed))
+    }
+
+    /// Streams `file` through `engine`, a block at a time (a recording of hours needs no more
+    /// memory than one of seconds); the seconds of audio.
+    static func transcribe(_ file: String, with engine: TranscriptionEngine) throws -> Double {
         var count = 0
         try AudioLoading.stream(file, sampleRate: engine.sampleRate) { block in
             try engine.push(block)
             count += block.count
         }
         try engine.finish()
-        let seconds = Double(count) / Double(engine.sampleRate), elapsed = Date().timeIntervalSince(start)
-        printError(String(format: "%.1f s of audio, %d notes, in %.2f s (%.0fx real time)", seconds, engine.notesEmitted,
-                          elapsed, seconds / elapsed))
+        return Double(count) / Double(engine.sampleRate)
+    }
+
+    /// Every file into `folder`, `jobs` at a time, each worker with an engine of its own; a file
+    /// that fails is reported (its partial outputs removed) and the others go on. Ctrl-C stops
+    /// after the files being transcribed.
+    func runBatch(into folder: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw UserError("cannot create --out-dir '\(folder)': \(error.localizedDescription)")
+        }
+        let makeEngine = try options.engineMaker(settings)
+        _ = try makeEngine()   // bad weights or settings: fail before any file
+        let workers = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, files.count)
+        struct Progress { var next = 0, done = 0, notes = 0, seconds = 0.0, failures: [String] = [] }
+        let progress = Mutex(Progress()), bar = ProgressBar(), files = self.files
+        Interrupt.install()
+        let start = Date()
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            let engine: TranscriptionEngine
+            do { engine = try makeEngine() } catch {
+                progress.withLock { $0.failures.append("a worker could not start: \(error)") }
+                return
+            }
+            while !Interrupt.isRequested, let index = progress.withLock({ p -> Int? in
+                guard p.next < files.count else { return nil }
+                p.next += 1
+                return p.next - 1
+            }) {
+                let file = files[index], name = File.outputName(file)
+                let midi = (folder as NSString).appendingPathComponent(name + ".mid")
+                let csv = (folder as NSString).appendingPathComponent(name + ".csv")
+                var report: (notes: Int, seconds: Double)?
+                var failure: String?
+                do {
+                    _ = try AudioFileReader(file)
+                    engine.reset()
+                    engine.removeSinks()
+                    engine.add(try MIDIFileWriter(path: midi))
+                    engine.add(try EventFileWriter(path: csv, format: .csv))
+                    let seconds = try File.transcribe(file, with: engine)
+                    report = (engine.notesEmitted, seconds)
+                } catch {
+                    engine.removeSinks()
+                    for path in [midi, csv] { try? FileManager.default.removeItem(atPath: path) }
+                    failure = "\(file): \(error)"
+                }
+                let line = progress.withLock { p -> String in
+                    p.done += 1
+                    if let report { p.notes += report.notes; p.seconds += report.seconds }
+                    if let failure { p.failures.append(failure) }
+                    return "\(p.done)/\(files.count) files, \(p.notes) notes, \(String(format: "%.0f", p.seconds)) s of audio"
+                }
+                if let failure { printError("failed: \(failure) (the other files go on)") }
+                bar.update(Double(progress.withLock { $0.done }) / Double(files.count), line, force: failure != nil)
+            }
+        }
+        bar.finish()
+        let result = progress.withLock { $0 }
+        let elapsed = Date().timeIntervalSince(start)
+        let written = result.done - result.failures.count
+        printError(String(format: "%d of %d files written to %@ (%.1f s of audio, %d notes) in %.2f s (%.0fx real time, %d at once)",
+                          written, files.count, folder, result.seconds, result.notes, elapsed, result.seconds / elapsed, workers))
+        if result.done < files.count {
+            throw UserError("interrupted: \(files.count - result.done) files were not transcribed (the written ones are complete)")
+        }
+        if !result.failures.isEmpty {
+            throw UserError("\(result.failures.count) of \(files.count) files failed:\n  " + result.failures.joined(separator: "\n  "))
+        }
     }
 }

@@ -63,6 +63,40 @@ func csvNotes(_ path: String) throws -> [(pitch: Int, onset: Double, offset: Dou
         #expect(f1 > 0.5)
     }
 
+    /// Several files into one folder, two at once: each file's MIDI and CSV hold exactly the notes
+    /// `file` alone writes for it; a damaged file in the middle is reported, leaves no output, and
+    /// the others are still written; names that would collide are refused before any work.
+    @Test func manyFilesIntoAFolderOneFailingTheRestGoOn() throws {
+        let dir = cliScratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let first = try KnownRecording(in: dir, seconds: 3, seed: 31)
+        let one = dir.appendingPathComponent("one.wav").path, two = dir.appendingPathComponent("two.wav").path
+        try FileManager.default.moveItem(atPath: first.wav, toPath: one)
+        let second = try KnownRecording(in: dir, seconds: 4, seed: 32)
+        try FileManager.default.moveItem(atPath: second.wav, toPath: two)
+        let broken = dir.appendingPathComponent("broken.wav").path
+        try Data(try Data(contentsOf: URL(fileURLWithPath: one)).prefix(3000)).write(to: URL(fileURLWithPath: broken))
+        let out = dir.appendingPathComponent("out").path
+        let batch = try runTranscriber(["file", one, broken, two, "--out-dir", out, "--jobs", "2", "--weights", testModel])
+        #expect(batch.status != 0, "a failed file makes the exit status an error")
+        #expect(batch.stderr.contains("broken.wav") && batch.stderr.contains("truncated or damaged")
+                && batch.stderr.contains("2 of 3 files written"), "\(batch.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/broken.mid") && !FileManager.default.fileExists(atPath: out + "/broken.csv"))
+        for (name, wav) in [("one", one), ("two", two)] {
+            let alone = dir.appendingPathComponent("\(name)-alone.csv").path
+            #expect(try runTranscriber(["file", wav, "--weights", testModel, "--csv", alone, "--quiet"]).status == 0)
+            let batchNotes = try csvNotes(out + "/\(name).csv"), aloneNotes = try csvNotes(alone)
+            #expect(!aloneNotes.isEmpty && batchNotes.count == aloneNotes.count)
+            #expect(zip(batchNotes, aloneNotes).allSatisfy { $0.pitch == $1.pitch && $0.onset == $1.onset && $0.offset == $1.offset })
+            let midi = try LabelMIDI.notes(in: Data(contentsOf: URL(fileURLWithPath: out + "/\(name).mid")))
+            #expect(midi.count == aloneNotes.count)
+        }
+        let clash = try runTranscriber(["file", one, dir.appendingPathComponent("sub/one.flac").path, "--out-dir", out, "--weights", testModel])
+        #expect(clash.status != 0 && clash.stderr.contains("would both be written as one.mid"), "\(clash.stderr)")
+        let noFolder = try runTranscriber(["file", one, two, "--weights", testModel])
+        #expect(noFolder.status != 0 && noFolder.stderr.contains("give --out-dir"), "\(noFolder.stderr)")
+    }
+
     @Test func replayPrintsTheNotesAsTheySound() throws {
         let dir = cliScratch()
         defer { try? FileManager.default.removeItem(at: dir) }
