@@ -13,20 +13,30 @@ public struct NoteDecoderSettings: Codable, Sendable, Equatable {
     public var frameThreshold: Float = 0.35
     /// A note must last this many frames to count (1 frame = 23 ms at the defaults).
     public var minimumFrames: Int = 2
-    public init(onsetThreshold: Float = 0.5, frameThreshold: Float = 0.35, minimumFrames: Int = 2) {
+    /// With an onset head: a silent note's frame probability at which it begins though the onset
+    /// head heard no onset (an attack it missed). Unused without an onset head.
+    public var frameOnsetThreshold: Float = 0.7
+    public init(onsetThreshold: Float = 0.5, frameThreshold: Float = 0.35, minimumFrames: Int = 2,
+                frameOnsetThreshold: Float = 0.7) {
         self.onsetThreshold = onsetThreshold
         self.frameThreshold = frameThreshold
         self.minimumFrames = minimumFrames
+        self.frameOnsetThreshold = frameOnsetThreshold
     }
 
     /// Checks the thresholds; the message says what to change.
     public func validate() throws(EngineError) {
-        for (name, value) in [("onset", onsetThreshold), ("frame", frameThreshold)] where !(value > 0 && value <= 1) {
+        for (name, value) in [("onset", onsetThreshold), ("frame", frameThreshold), ("frame onset", frameOnsetThreshold)]
+        where !(value > 0 && value <= 1) {
             throw EngineError("the \(name) threshold must be above 0 and at most 1 (it is \(value)): it is a probability")
         }
         guard frameThreshold <= onsetThreshold else {
             throw EngineError("the frame threshold (\(frameThreshold)) must not be above the onset threshold (\(onsetThreshold)): "
                 + "a note begins at the onset threshold and holds down to the frame threshold")
+        }
+        guard frameThreshold <= frameOnsetThreshold else {
+            throw EngineError("the frame onset threshold (\(frameOnsetThreshold)) must not be below the frame threshold (\(frameThreshold)): "
+                + "a note that begins on its frame probability holds down to the frame threshold")
         }
         guard minimumFrames >= 1 else { throw EngineError("a note must last at least one frame (the minimum is \(minimumFrames))") }
     }
@@ -62,9 +72,10 @@ public enum NoteEvent: Sendable, Equatable {
 ///
 /// With onsets: an onset is a frame where the onset probability reaches `onsetThreshold` from
 /// below it. A silent key's onset starts a note, and so does its frame probability reaching
-/// `onsetThreshold` (an attack the onset head missed: measured on validation recordings, onsets
-/// alone lost a third of the notes to an under-confident head - note F1 0.750 against 0.860
-/// with this fallback, both at frame threshold 0.3). A sounding key's onset, once its note has
+/// `frameOnsetThreshold` (an attack the onset head missed). Measured on the 49 validation
+/// recordings of batch A with the bundled weights' stage-6 checkpoints (docs/TRAINING.md): onsets
+/// alone, note F1 0.849 (precision 0.915, recall 0.792); with this fallback at 0.5, 0.851; at
+/// 0.7, 0.863; at 0.85, 0.851. A sounding key's onset, once its note has
 /// lasted `minimumFrames`, ends the note there and starts another (a repeated note); an earlier
 /// one is the same attack seen late. A note sounds while its frame probability is at or above
 /// `frameThreshold` (the onset frame itself may be below it: the frame head lags an attack by a
@@ -122,7 +133,7 @@ public final class NoteDecoder {
                 // An onset within a note's first frames is its own attack seen late, not a new strike.
                 if start[n] >= 0 && t - start[n] < settings.minimumFrames { onset = false }
                 // An attack the onset head missed still starts a note where the frame rises.
-                if start[n] < 0 && p >= settings.onsetThreshold { onset = true }
+                if start[n] < 0 && p >= settings.frameOnsetThreshold { onset = true }
             } else {
                 onset = start[n] < 0 && p >= settings.onsetThreshold
             }

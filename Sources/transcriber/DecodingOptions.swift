@@ -9,6 +9,9 @@ struct DecodingOptions: ParsableArguments {
     var onsetThreshold: Float = NoteDecoderSettings().onsetThreshold
     @Option(help: "Frame probability a note must keep to go on sounding (0-1, at most --onset-threshold).")
     var frameThreshold: Float = NoteDecoderSettings().frameThreshold
+    @Option(help: ArgumentHelp("With an onset head: the frame probability at which a note begins though no onset was heard (0-1).",
+                               discussion: "An attack the onset head missed; 1 leaves every note to the onset head."))
+    var frameOnsetThreshold: Float = NoteDecoderSettings().frameOnsetThreshold
     @Option(help: "Shortest note kept, in milliseconds (default: two frames, 46 ms at the bundled weights' rate).")
     var minNoteMs: Double?
 
@@ -21,7 +24,8 @@ struct DecodingOptions: ParsableArguments {
 
     /// The decoder's settings for frames `frameSeconds` long (--min-note-ms rounds up to whole frames).
     func settings(frameSeconds: Double) -> NoteDecoderSettings {
-        var settings = NoteDecoderSettings(onsetThreshold: onsetThreshold, frameThreshold: frameThreshold)
+        var settings = NoteDecoderSettings(onsetThreshold: onsetThreshold, frameThreshold: frameThreshold,
+                                           frameOnsetThreshold: frameOnsetThreshold)
         if let minNoteMs {
             settings.minimumFrames = max(1, Int((minNoteMs / 1000 / frameSeconds - 1e-9).rounded(.up)))
         }

@@ -49,7 +49,9 @@ import Testing
         let onsets: [Float] = [0.1, 0.1, 0.1, 0.1, 0.1, 0.9, 0.9, 0.9, 0.1, 0.1]
         let notes = NoteDecoder(notes: 1, onsets: true).decodeAll(rows(frames, onsets: onsets))
         #expect(notes.map { [$0.onset, $0.offset] } == [[1, 4], [5, 9]])
-        let late = NoteDecoder(notes: 1, onsets: true).decodeAll(rows([0.1, 0.6, 0.7, 0.7, 0.7, 0.1], onsets: [0.1, 0.2, 0.7, 0.2, 0.1, 0.1]))
+        let early = NoteDecoderSettings(frameOnsetThreshold: 0.5)   // the frame starts the note a frame before its onset
+        let late = NoteDecoder(notes: 1, settings: early, onsets: true)
+            .decodeAll(rows([0.1, 0.6, 0.7, 0.7, 0.7, 0.1], onsets: [0.1, 0.2, 0.7, 0.2, 0.1, 0.1]))
         #expect(late.map { [$0.onset, $0.offset] } == [[1, 5]])
         // The frame head may lag the attack by a frame: the onset frame itself need not be above
         // the frame threshold.
@@ -88,6 +90,28 @@ import Testing
             return text.contains("threshold") && (text.contains("probability") || text.contains("must not be above"))
         }
         #expect(throws: EngineError.self) { try tinyEngine(window: 8, EngineSettings(stride: 4, decoder: settings)) }
+    }
+
+    /// The frame onset threshold (a note the onset head missed) is a probability too, and a note
+    /// it starts must be able to hold: not below the frame threshold.
+    @Test(arguments: [0, 1.5, 0.2, Float.nan] as [Float])
+    func badFrameOnsetThresholdsAreRefused(frameOnset: Float) {
+        let settings = NoteDecoderSettings(onsetThreshold: 0.5, frameThreshold: 0.35, frameOnsetThreshold: frameOnset)
+        #expect { try settings.validate() } throws: { error in
+            let text = "\(error)"
+            return text.contains("frame onset threshold") && (text.contains("probability") || text.contains("must not be below"))
+        }
+    }
+
+    /// With an onset head, a silent key whose onset stays low begins where its frame probability
+    /// reaches the frame onset threshold, not before.
+    @Test func aMissedOnsetStartsTheNoteAtTheFrameOnsetThreshold() {
+        let frames: [Float] = [0, 0.4, 0.6, 0.75, 0.9, 0.9, 0.5, 0.1, 0]
+        let decoder = NoteDecoder(notes: 1, settings: NoteDecoderSettings(frameOnsetThreshold: 0.7), onsets: true)
+        let notes = decoder.decodeAll(frames.flatMap { [$0, 0.1] })
+        #expect(notes.map(\.onset) == [3] && notes.map(\.offset) == [7])
+        let never = NoteDecoder(notes: 1, settings: NoteDecoderSettings(frameOnsetThreshold: 1), onsets: true)
+        #expect(never.decodeAll(frames.flatMap { [$0, 0.1] }).isEmpty)
     }
 
     /// The engine hands the decoder every head: whether the onset head fires at once or never,
