@@ -58,10 +58,41 @@ build --out "$data/fluidr3" --only-train --more-pieces --transpose 5 --first-id 
   --soundfont /usr/share/sounds/sf2/sf_GMbank.sf2                                              # batch F
 "$bin" preprocess --data "$data/fluidr3" --out "$data/windows" --n-batches 0 --num-workers 2
 train "$data/runs/stage4" "$data/runs/stage3/best.safetensors" 5 3e-4 3 --dropout 0.1  # stage 4
-run=$data/runs/stage4
 
-# Models/default.safetensors is $run/weights.safetensors: stage 4's last epoch.
-for set in fluidr3 unseen-soundfont; do
+# Stages 5 and 6: the onset and velocity heads (docs/TRAINING.md). Each trains on a folder of links
+# to some batches' windows: stage 5 on batch A alone, stage 6 on batches A and B, the instruments
+# live users play (guitars, voices, saxophones, organs) and a batch of repeated notes.
+link_windows() { # DEST SOURCE_DIR ID_GLOB...
+  local dest=$1 source=$2
+  shift 2
+  mkdir -p "$dest/train"
+  ln -sfn "$data/windows/test" "$dest/test"
+  for glob in "$@"; do for f in "$source"/train/$glob.safetensors; do ln -sf "$f" "$dest/train/"; done; done
+}
+train_on() { # CHUNKS RUN_DIR START_WEIGHTS EPOCHS LR SEED [MORE OPTIONS]
+  local chunks=$1 run=$2 start=$3
+  shift 3
+  local from=(--load-weights "$start")
+  ls "$run"/epoch-*.safetensors >/dev/null 2>&1 && from=(--load-weights dev)
+  mkdir -p "$run"
+  "$bin" train --data "$chunks" --run-dir "$run" --epochs "$1" --lr "$2" --lr-schedule cosine \
+    --batch-size 8 --threads 2 --seed "$3" --validation-seed 0 "${@:4}" "${from[@]}" 2>&1 | tee -a "$run/train.log"
+}
+link_windows "$data/chunks-a" "$data/windows" '0????'
+train_on "$data/chunks-a" "$data/runs/stage5" "$data/runs/stage4/weights.safetensors" 8 3e-4 7   # stage 5
+build --out "$data/live" --families live --hours 2 --seed 7 --first-id 60001                  # live instruments + their test split
+build --out "$data/repeats" --only-train --hours 3 --seed 8 --first-id 70001 --repeat-notes 0.35   # repeated notes
+"$bin" preprocess --data "$data/live" --out "$data/windows-live" --n-batches 0 --num-workers 2
+"$bin" preprocess --data "$data/repeats" --out "$data/windows-repeats" --n-batches 0 --num-workers 2 --split train
+link_windows "$data/chunks-heads" "$data/windows" '0????' '1????'
+link_windows "$data/chunks-heads" "$data/windows-live" '*'
+link_windows "$data/chunks-heads" "$data/windows-repeats" '*'
+train_on "$data/chunks-heads" "$data/runs/stage6" "$data/runs/stage5/best.safetensors" 7 3e-4 11 \
+  --onset-positive-weight 3                                                                   # stage 6
+run=$data/runs/stage6
+
+# Models/default.safetensors is $run/best.safetensors: stage 6's best epoch by validation note F1.
+for set in fluidr3 unseen-soundfont live; do
   "$bin" evaluate --data "$data/$set" --split test --weights "$run/weights.safetensors" --threads 2 \
     --json "$run/evaluate-$set.json"
 done

@@ -73,7 +73,7 @@ public enum NoteEvent: Sendable, Equatable {
 /// With onsets: an onset is a frame where the onset probability reaches `onsetThreshold` from
 /// below it. A silent key's onset starts a note, and so does its frame probability reaching
 /// `frameOnsetThreshold` (an attack the onset head missed). Measured on the 49 validation
-/// recordings of batch A with the bundled weights' stage-6 checkpoints (docs/TRAINING.md): onsets
+/// recordings of batch A with stage 6's fourth epoch (docs/TRAINING.md, the heads): onsets
 /// alone, note F1 0.849 (precision 0.915, recall 0.792); with this fallback at 0.5, 0.851; at
 /// 0.7, 0.863; at 0.85, 0.851. A sounding key's onset, once its note has
 /// lasted `minimumFrames`, ends the note there and starts another (a repeated note); an earlier

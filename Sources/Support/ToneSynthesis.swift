@@ -51,4 +51,30 @@ public enum ToneSynthesis {
         }
         return out
     }
+
+    /// A struck string: `pitch` hit at each strike's time with its loudness (0-1), each strike
+    /// ringing until the next (the string damped over 5 ms there) or to the end. Like a piano: 12
+    /// slightly inharmonic partials, the higher ones dying faster, and harder strikes both louder
+    /// and brighter (more upper partials), so that soft and loud differ in timbre as well as level.
+    public static func strikes(pitch: Int, at strikes: [(time: Double, loudness: Double)], seconds: Double, rate: Int) -> [Float] {
+        let rate = Double(rate), f = 440 * pow(2, Double(pitch - 69) / 12)
+        var out = [Float](repeating: 0, count: Int(seconds * rate))
+        let sorted = strikes.sorted { $0.time < $1.time }
+        for (n, strike) in sorted.enumerated() {
+            let end = n + 1 < sorted.count ? sorted[n + 1].time : seconds
+            let slope = 2.2 - 1.2 * strike.loudness   // partial k's level ~ k^-slope
+            for i in Int(strike.time * rate)..<min(out.count, Int(end * rate)) {
+                let t = Double(i) / rate - strike.time
+                var v = 0.0
+                for k in 1...12 {
+                    let fk = Double(k) * f * (1 + 0.0004 * Double(k * k)).squareRoot()
+                    guard fk < rate / 2 else { break }
+                    v += pow(Double(k), -slope) * exp(-t * (0.8 + 0.4 * Double(k))) * sin(2 * .pi * fk * t)
+                }
+                let damper = min(1, (end - Double(i) / rate) / 0.005)
+                out[i] += Float(0.3 * strike.loudness * min(1, t / 0.002) * damper * v)
+            }
+        }
+        return out
+    }
 }
