@@ -40,7 +40,8 @@ func transcribeWithBundledWeights(_ make: (Int) -> [Float]) throws -> [Transcrib
         }
     }
 
-    /// C4 struck softly, then hard: two notes, the hard one's MIDI velocity well above the soft one's.
+    /// C4 struck softly, then hard: two notes, the hard one's MIDI velocity clearly above the soft one's (61 and 81 when
+    /// written; a margin of 10 leaves room for another CPU's rounding, none for equal velocities).
     @Test func softAndLoudStrikesGetDifferentVelocities() throws {
         let heard = try transcribeWithBundledWeights {
             ToneSynthesis.strikes(pitch: 60, at: [(0.5, 0.12), (2.0, 0.9)], seconds: 3.5, rate: $0)
@@ -48,6 +49,6 @@ func transcribeWithBundledWeights(_ make: (Int) -> [Float]) throws -> [Transcrib
         try #require(heard.count == 2, "C4 notes at \(heard.map { String(format: "%.3f", $0.onset) })")
         let (soft, loud) = (heard[0].velocity, heard[1].velocity)
         print("soft strike: velocity \(soft); loud strike: velocity \(loud)")
-        #expect(loud - soft >= 20, "soft strike velocity \(soft), loud \(loud)")
+        #expect(loud - soft >= 10, "soft strike velocity \(soft), loud \(loud)")
     }
 }
