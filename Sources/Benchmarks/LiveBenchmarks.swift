@@ -20,7 +20,9 @@ public enum LiveBenchmarks {
     }
 
     /// `trainedModel`: a weights file that hears notes (path, and how the rows name it).
-    public static func rows(threads: Int, trainedModel: (path: String, name: String)?) throws -> [BenchmarkRow] {
+    /// `latencySettings`: the stride and look-ahead the latency rows listen with (live's defaults).
+    public static func rows(threads: Int, trainedModel: (path: String, name: String)?,
+                            latencySettings: EngineSettings = .live) throws -> [BenchmarkRow] {
         var rows: [BenchmarkRow] = []
         let config = ModelConfig()
         let network = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 1), threads: threads)
@@ -66,7 +68,7 @@ public enum LiveBenchmarks {
             for (name, pitch) in [("A2", 45), ("A4", 69), ("C6", 84)] {
                 let onsets = (0..<8).map { 0.5 + Double($0) * 1.0 }
                 let samples = ToneSynthesis.tones(pitch: pitch, onsets: onsets, seconds: 9, rate: 22050)
-                let engine = try TranscriptionEngine(weights: trained, threads: threads, settings: .live)
+                let engine = try TranscriptionEngine(weights: trained, threads: threads, settings: latencySettings)
                 let view = TerminalView(write: { _ in })
                 engine.add(view)
                 let session = LiveSession(engine: engine, source: MemorySource(samples: samples, sampleRate: 22050, speed: 1))
@@ -85,7 +87,8 @@ public enum LiveBenchmarks {
                 }
                 rows.append(BenchmarkRow(name: "live.latency.\(name)", value: median(latencies),
                                          unit: "ms", threads: threads,
-                                         input: "replay at 1x of 8 notes at known onsets, \(trainedModel.name), stride 6, look-ahead 4; \(found)", runs: latencies.count))
+                                         input: "replay at 1x of 8 notes at known onsets, \(trainedModel.name), stride \(latencySettings.stride), "
+                                             + "look-ahead \(latencySettings.lookahead ?? 0); \(found)", runs: latencies.count))
                 rows.append(BenchmarkRow(name: "live.latency.\(name).p95", value: percentile(latencies, 95),
                                          unit: "ms", threads: threads, input: "as live.latency.\(name)", runs: latencies.count))
             }

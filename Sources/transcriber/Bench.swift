@@ -3,6 +3,7 @@ import ArgumentParser
 import Benchmarks
 import Foundation
 import Model
+import Pipeline
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,6 +22,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Run only the rows whose name starts with this (e.g. model.train).")
     var only: String?
 
+    @Option(help: "Frames between network windows in the latency rows (live's default).") var stride: Int = EngineSettings.live.stride
+    @Option(help: "Look-ahead frames in the latency rows (live's default).") var lookahead: Int = EngineSettings.liveLookahead
     @Option(help: "The weights the latency rows listen with (default: the bundled weights).")
     var weights: String?
 
@@ -65,7 +68,8 @@ struct Bench: ParsableCommand {
             if !FileManager.default.fileExists(atPath: heard) {
                 printError("live.latency: no weights at '\(heard)' to hear the notes with; pass --weights for the latency rows")
             }
-            report(try LiveBenchmarks.rows(threads: threads, trainedModel: (heard, weights == nil ? "default weights" : heard)))
+            report(try LiveBenchmarks.rows(threads: threads, trainedModel: (heard, weights == nil ? "default weights" : heard),
+                                           latencySettings: EngineSettings(stride: stride, lookahead: lookahead)))
         }
         if let json {
             let encoder = JSONEncoder()
