@@ -4,7 +4,7 @@
 # it wrote, preprocess keeps finished files, train resumes its last epoch with --load-weights dev).
 #   scripts/train-default-weights.sh [DATA_DIR]
 #
-# Four stages. Stage 1: 10 epochs from scratch on 18 h of renderings, three 6 h batches of training
+# Six stages. Stage 1: 10 epochs from scratch on 18 h of renderings, three 6 h batches of training
 # excerpts (seeds 0, 2, 3; other excerpts, instruments, rooms and noise in each) and the held-out
 # test split of batch A, every window shifted by a random number of frames each epoch (train's
 # default). Its training loss fell to half its validation loss: it was learning the pieces, and
@@ -18,6 +18,9 @@
 # are mostly ones stages 2 and 3 trained on, so its last epoch is taken, not its best. (The bundled weights' stages drew their validation recordings with their --seed, so
 # stages 2 and 3 validated partly on what an earlier stage trained on; the trainer now draws with
 # --validation-seed, 0 here for all three, and a rerun validates on one set throughout.)
+# Stages 5 and 6 add the onset and velocity heads (docs/TRAINING.md): stage 5, 8 epochs on batch A
+# from stage 4's weights, the heads fresh; stage 6, 7 epochs from stage 5's best on batches A and B,
+# the instruments live users play and a batch of repeated notes, onsets weighted 3 in their loss.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:-$here/data}
