@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Swift model against PyTorch eager, same network, batch and thread count, one run, one machine.
+# The Swift model against PyTorch eager and ONNX Runtime (the same PyTorch module exported), same
+# network, batch and thread count, one run, one machine.
 # Installs PyTorch from PyPI into bench/.venv on first use (about 3 GB with its CUDA libraries;
 # never part of `make test`). Usage: bench/model_vs_pytorch.sh [THREADS] [RUNS]
 set -euo pipefail
@@ -12,15 +13,22 @@ mkdir -p bench/results
 # The module is first checked against the parity test's reference (made by the same module).
 golden_arg=(--golden Tests/ModelTests/Fixtures/reference-small.safetensors)
 .build/release/transcriber bench --only model --threads "$threads" --runs "$runs" --json bench/results/swift.json >/dev/null
-"$venv/bin/python" bench/pytorch_model.py --threads "$threads" --runs "$runs" "${golden_arg[@]}" > bench/results/pytorch.json
+"$venv/bin/python" bench/pytorch_model.py --threads "$threads" --runs "$runs" "${golden_arg[@]}" --onnx > bench/results/pytorch.json
 python3 - "$threads" <<'PY'
 import json, sys
 swift = {r["name"]: r for r in json.load(open("bench/results/swift.json"))}
-torch = {r["name"][len("pytorch."):]: r for r in json.load(open("bench/results/pytorch.json"))}
+peers = json.load(open("bench/results/pytorch.json"))
+torch = {r["name"][len("pytorch."):]: r for r in peers if r["name"].startswith("pytorch.")}
+onnx = {r["name"][len("onnxruntime."):]: r for r in peers if r["name"].startswith("onnxruntime.")}
 print(f"threads={sys.argv[1]}   {torch['model.infer.b1']['input']}")
-print(f"{'row':18} {'Swift':>12} {'PyTorch':>12}  {'Swift/PyTorch speed':>20}")
+if onnx:
+    print(f"             {onnx['model.infer.b1']['input']}")
+print(f"{'row':18} {'Swift':>10} {'PyTorch':>10} {'ORT':>10}  {'Swift/PyTorch':>14} {'Swift/ORT':>10}  (speed)")
 for name, row in torch.items():
     s, p = swift[name]["value"], row["value"]
-    speed = p / s if row["unit"] == "ms" else s / p
-    print(f"{name:18} {s:12.2f} {p:12.2f}  {speed:19.2f}x  ({row['unit']})")
+    speed = (lambda peer: peer / s if row["unit"] == "ms" else s / peer)
+    o = onnx.get(name, {}).get("value")
+    ort_cells = f"{o:10.2f}" if o else f"{'':>10}"
+    ort_ratio = f"{speed(o):9.2f}x" if o else f"{'':>10}"
+    print(f"{name:18} {s:10.2f} {p:10.2f} {ort_cells}  {speed(p):13.2f}x {ort_ratio}  ({row['unit']})")
 PY

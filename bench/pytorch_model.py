@@ -4,11 +4,14 @@
 Prints JSON rows (same names as `transcriber bench`, prefixed "pytorch.") so that
 bench/model_vs_pytorch.sh can put the two side by side from one run on one machine.
 With --golden, first checks that this module reproduces the reference logits, so the
-comparison is of the same network.
+comparison is of the same network. With --onnx, the same module exported to ONNX is timed in
+ONNX Runtime as well (rows prefixed "onnxruntime."), after its logits are checked against
+PyTorch's.
 """
 import argparse
 import json
 import math
+import os
 import statistics
 import time
 
@@ -166,11 +169,50 @@ def median_time(fn, runs, warmup=2):
     return statistics.median(samples)
 
 
+def onnx_rows(net, threads, runs):
+    """The eval-mode module exported to ONNX (batch axis dynamic) and run in ONNX Runtime with
+    `threads` intra-op threads, sequential execution, all graph optimisations: the inference rows."""
+    import tempfile
+
+    import numpy as np
+    import onnxruntime as ort
+
+    path = os.path.join(tempfile.mkdtemp(), "model.onnx")
+    x = torch.randn(1, 43, 352)
+    import contextlib
+    import sys
+    with contextlib.redirect_stdout(sys.stderr):   # the exporter reports its steps on stdout; the rows go there
+        torch.onnx.export(net, x, path, input_names=["x"], output_names=["logits"],
+                          dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}}, opset_version=17)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    probe = torch.randn(4, 43, 352)
+    error = float(np.abs(session.run(None, {"x": probe.numpy()})[0] - net(probe).numpy()).max())
+    described = f"ONNX Runtime {ort.__version__}, the same module exported (opset 17; logits within {error:.1e} of PyTorch's)"
+    rows = []
+    for batch in (1, 32):
+        feed = {"x": np.random.default_rng(0).standard_normal((batch, 43, 352), dtype=np.float32)}
+        count = runs * 10 if batch == 1 else runs
+        t = median_time(lambda: session.run(None, feed), count)
+        if batch == 1:
+            rows.append(dict(name="onnxruntime.model.infer.b1", value=t * 1000, unit="ms", threads=threads,
+                             input=described, runs=count))
+        else:
+            rows.append(dict(name="onnxruntime.model.infer.b32", value=batch / t, unit="windows/s", threads=threads,
+                             input=described, runs=count))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--golden", help="reference-default.safetensors, to check the module first")
+    parser.add_argument("--onnx", action="store_true", help="also time the module exported to ONNX in ONNX Runtime")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -192,6 +234,8 @@ def main():
             else:
                 rows.append(dict(name="pytorch.model.infer.b32", value=batch / t, unit="windows/s",
                                  threads=args.threads, input=described, runs=runs))
+        if args.onnx:
+            rows += onnx_rows(net, args.threads, args.runs)
     net.train()
     optimizer = torch.optim.Adam(net.parameters(), lr=5e-4)
     for batch in (8, 32):
