@@ -63,13 +63,22 @@ public enum ToneSynthesis {
         for (n, strike) in sorted.enumerated() {
             let end = n + 1 < sorted.count ? sorted[n + 1].time : seconds
             let slope = 2.2 - 1.2 * strike.loudness   // partial k's level ~ k^-slope
+            // Each partial's frequency, level and decay rate, below Nyquist.
+            var frequencies: [Double] = [], levels: [Double] = [], decays: [Double] = []
+            for k in 1...12 {
+                let partial = Double(k)
+                let frequency: Double = partial * f * (1 + 0.0004 * partial * partial).squareRoot()
+                guard frequency < rate / 2 else { break }
+                frequencies.append(frequency)
+                levels.append(pow(partial, -slope))
+                decays.append(0.8 + 0.4 * partial)
+            }
             for i in Int(strike.time * rate)..<min(out.count, Int(end * rate)) {
                 let t = Double(i) / rate - strike.time
                 var v = 0.0
-                for k in 1...12 {
-                    let fk = Double(k) * f * (1 + 0.0004 * Double(k * k)).squareRoot()
-                    guard fk < rate / 2 else { break }
-                    v += pow(Double(k), -slope) * exp(-t * (0.8 + 0.4 * Double(k))) * sin(2 * .pi * fk * t)
+                for p in frequencies.indices {
+                    let envelope: Double = levels[p] * exp(-t * decays[p])
+                    v += envelope * sin(2 * .pi * frequencies[p] * t)
                 }
                 let damper = min(1, (end - Double(i) / rate) / 0.005)
                 out[i] += Float(0.3 * strike.loudness * min(1, t / 0.002) * damper * v)

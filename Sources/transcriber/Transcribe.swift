@@ -211,7 +211,7 @@ struct File: ParsableCommand {
         let makeEngine = try options.engineMaker(settings)
         _ = try makeEngine()   // bad weights or settings: fail before any file
         let workers = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, files.count)
-        struct Progress { var next = 0, done = 0, notes = 0, seconds = 0.0, failures: [String] = [] }
+        struct Progress { var next = 0, done = 0, written = 0, notes = 0, seconds = 0.0, failures: [String] = [] }
         let progress = Mutex(Progress()), bar = ProgressBar(), files = self.files
         Interrupt.install()
         let start = Date()
@@ -244,27 +244,29 @@ struct File: ParsableCommand {
                     for path in [midi, csv] { try? FileManager.default.removeItem(atPath: path) }
                     failure = "\(file): \(error)"
                 }
-                let line = progress.withLock { p -> String in
+                let (fraction, line) = progress.withLock { p -> (Double, String) in
                     p.done += 1
-                    if let report { p.notes += report.notes; p.seconds += report.seconds }
+                    if let report { p.written += 1; p.notes += report.notes; p.seconds += report.seconds }
                     if let failure { p.failures.append(failure) }
-                    return "\(p.done)/\(files.count) files, \(p.notes) notes, \(String(format: "%.0f", p.seconds)) s of audio"
+                    return (Double(p.done) / Double(files.count),
+                            "\(p.done)/\(files.count) files, \(p.notes) notes, \(String(format: "%.0f", p.seconds)) s of audio")
                 }
                 if let failure { printError("failed: \(failure) (the other files go on)") }
-                bar.update(Double(progress.withLock { $0.done }) / Double(files.count), line, force: failure != nil)
+                bar.update(fraction, line, force: failure != nil)
             }
         }
         bar.finish()
         let result = progress.withLock { $0 }
         let elapsed = Date().timeIntervalSince(start)
-        let written = result.done - result.failures.count
         printError(String(format: "%d of %d files written to %@ (%.1f s of audio, %d notes) in %.2f s (%.0fx real time, %d at once)",
-                          written, files.count, folder, result.seconds, result.notes, elapsed, result.seconds / elapsed, workers))
+                          result.written, files.count, folder, result.seconds, result.notes, elapsed, result.seconds / elapsed, workers))
+        var problems = result.failures
         if result.done < files.count {
-            throw UserError("interrupted: \(files.count - result.done) files were not transcribed (the written ones are complete)")
+            problems.append("\(files.count - result.done) files were not transcribed"
+                            + (Interrupt.isRequested ? " (interrupted; the written ones are complete)" : ""))
         }
-        if !result.failures.isEmpty {
-            throw UserError("\(result.failures.count) of \(files.count) files failed:\n  " + result.failures.joined(separator: "\n  "))
+        if !problems.isEmpty {
+            throw UserError("\(files.count - result.written) of \(files.count) files were not written:\n  " + problems.joined(separator: "\n  "))
         }
     }
 }
