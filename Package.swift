@@ -51,7 +51,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(name: "Pipeline", dependencies: ["StreamingCQT", "Model"], swiftSettings: swiftSettings),
         .target(name: "LiveCapture", dependencies: ["CALSA", "AudioIO"], swiftSettings: swiftSettings),
-        .target(name: "AudioIO", dependencies: ["CSndFile", "CSampleRate", "Support"], swiftSettings: swiftSettings),
+        .target(name: "AudioIO", dependencies: ["CSndFile", "CSampleRate", "CSoxr", "Support"], swiftSettings: swiftSettings),
         .target(name: "StreamingCQT", dependencies: ["CFFTW"], swiftSettings: swiftSettings),
         .target(name: "Model", dependencies: ["COpenBLAS", "Support"], swiftSettings: swiftSettings),
         .target(name: "Support", swiftSettings: swiftSettings),
@@ -63,6 +63,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
 
         // MARK: Tests, and what they share (no production target depends on TestSupport)
         .target(name: "TestSupport", dependencies: ["Trainer", "Pipeline", "Model", "Support"], path: "Tests/TestSupport",

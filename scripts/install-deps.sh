@@ -9,7 +9,8 @@ packages=(
   libfftw3-dev        # FFTW: the constant-Q transform
   libopenblas-dev     # OpenBLAS: the network's matrix products
   libsndfile1-dev     # libsndfile: reading and writing audio files
-  libsamplerate0-dev  # libsamplerate: resampling to the model rate
+  libsamplerate0-dev  # libsamplerate: resampling live capture to the model rate (low latency)
+  libsoxr-dev         # libsoxr: resampling files to the model rate (fast)
   alsa-utils          # arecord/aplay: checking a capture device by hand
   sox                 # the demo synthesises its test chord with it
   libopenmpi-dev      # Open MPI: training across processes and machines (mpirun)

@@ -2,12 +2,11 @@
 // a block at a time in constant memory. Both are the same code, so they give the same samples.
 
 public enum AudioLoading {
-    /// The mono samples of `path` at `sampleRate` (channels averaged, resampled with
-    /// libsamplerate when the file's rate differs), and the file's own header.
-    public static func mono(_ path: String, sampleRate: Int,
-                            quality: ResamplerQuality = .medium) throws -> (samples: [Float], info: AudioInfo) {
+    /// The mono samples of `path` at `sampleRate` (channels averaged, resampled with libsoxr
+    /// when the file's rate differs), and the file's own header.
+    public static func mono(_ path: String, sampleRate: Int) throws -> (samples: [Float], info: AudioInfo) {
         var samples: [Float] = []
-        let info = try stream(path, sampleRate: sampleRate, quality: quality) { samples.append(contentsOf: $0) }
+        let info = try stream(path, sampleRate: sampleRate) { samples.append(contentsOf: $0) }
         return (samples, info)
     }
 
@@ -16,11 +15,11 @@ public enum AudioLoading {
     /// samples in all, as `resample` gives (for a file that does not state its length, the frames
     /// its data held).
     @discardableResult
-    public static func stream(_ path: String, sampleRate: Int, blockFrames: Int = 1 << 16, quality: ResamplerQuality = .medium,
+    public static func stream(_ path: String, sampleRate: Int, blockFrames: Int = 1 << 16,
                               _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws -> AudioInfo {
         let reader = try AudioFileReader(path)
         let info = reader.info
-        let resampler = try StreamingResampler(from: info.sampleRate, to: sampleRate, maximumInput: blockFrames, quality: quality)
+        let resampler = try StreamingResampler(from: info.sampleRate, to: sampleRate, maximumInput: blockFrames, mode: .wholeFile)
         func samples(at frames: Int) -> Int {
             info.sampleRate == sampleRate ? frames : Int((Double(frames) * Double(sampleRate) / Double(info.sampleRate)).rounded())
         }

@@ -20,7 +20,7 @@ public final class ALSASource: ThreadedSource, AudioSource, @unchecked Sendable 
         self.sampleRate = sampleRate
         device = try ALSACaptureDevice(name: name, sampleRate: sampleRate, channels: 1)
         period = max(device.format.periodFrames, 64)
-        resampler = try StreamingResampler(from: device.format.sampleRate, to: sampleRate, maximumInput: period)
+        resampler = try StreamingResampler(from: device.format.sampleRate, to: sampleRate, maximumInput: period, mode: .lowLatency)
         interleaved = .allocate(capacity: period * device.format.channels)
         mono = .allocate(capacity: period)
     }

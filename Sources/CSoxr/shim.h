@@ -1,0 +1,2 @@
+// The C header of libsoxr, exposed to Swift as the module CSoxr.
+#include <soxr.h>
