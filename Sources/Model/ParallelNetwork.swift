@@ -72,22 +72,30 @@ public final class ParallelNetwork {
     @discardableResult
     public func forward(_ input: UnsafePointer<Float>, batch: Int, frames: Int,
                         training: Bool = false) -> UnsafeBufferPointer<Float> {
+        forward(.bins(input), batch: batch, frames: frames, training: training)
+    }
+
+    /// The same from CQT frames or from encoder outputs (`encode`; inference only).
+    @discardableResult
+    public func forward(_ input: NetworkInput, batch: Int, frames: Int,
+                        training: Bool = false) -> UnsafeBufferPointer<Float> {
         let parts = shards(batch)
         gathered = false
         if batch == 1 && threads > 1 && !training { return network.forwardSplit(input, frames: frames, parts: threads) }
         if parts.count == 1 { return network.forward(input, batch: batch, frames: frames, training: training) }
         let heads = config.heads
-        let perWindowIn = frames * config.nBins, perWindowOut = frames * config.nNotes, perHead = batch * perWindowOut
+        let perWindowOut = frames * config.nNotes, perHead = batch * perWindowOut
         if output.count != heads.count * perHead {
             output.deallocate()
             output = .allocate(capacity: heads.count * perHead)
             output.initialize(repeating: 0)
         }
-        let work = UncheckedSendable((replicas, input, output.baseAddress!))
+        let work = UncheckedSendable((replicas, input, output.baseAddress!, config))
         DispatchQueue.concurrentPerform(iterations: parts.count) { i in
-            let (replicas, input, out) = work.value
+            let (replicas, input, out, config) = work.value
             let part = parts[i]
-            replicas[i].forward(input + part.lowerBound * perWindowIn, batch: part.count, frames: frames, training: training)
+            replicas[i].forward(input.advanced(byWindows: part.lowerBound, frames: frames, config: config),
+                                batch: part.count, frames: frames, training: training)
             for (h, head) in heads.enumerated() {
                 let logits = replicas[i].output(head)
                 (out + h * perHead + part.lowerBound * perWindowOut).update(from: logits.baseAddress!, count: logits.count)
@@ -95,6 +103,12 @@ public final class ParallelNetwork {
         }
         gathered = true
         return output(.frame)
+    }
+
+    /// The encoder alone: `frames` CQT frames (frames, F) to embeddings (frames, D) for
+    /// `forward(.encoded(...))`. On the calling thread: a stride of frames is little work.
+    public func encode(_ input: UnsafePointer<Float>, frames: Int, into output: UnsafeMutablePointer<Float>) {
+        network.encode(input, frames: frames, into: output)
     }
 
     /// A head's logits (B, T, K) of the last forward, empty if the network has no such head.

@@ -1,16 +1,20 @@
 // The encoder, forward beside backward: conv1 + ReLU, conv2 + ReLU, max-pool over frequency,
-// encoder.proj, plus the fixed positions. Frame by frame, so its forward takes a range of rows.
+// encoder.proj; the fixed positions are added after it. Frame by frame, so its forward takes a
+// range of rows, and `encode` runs it alone for callers that reuse a frame's embedding.
 // Sizes: R = B*T rows, F bins, C channels, k taps, N pooled notes, D width.
 
 extension TranscriptionNetwork {
-    /// Rows `rows` of the encoder for `input` (R, F), into the first residual stream (with the
-    /// positions added). `part` picks the im2col scratch when rows are split between threads.
-    func encoderForward(_ input: UnsafePointer<Float>, rows: Range<Int>, part: Int, parts: Int) {
-        let acts = activations!, w = weights, cfg = config
+    /// Rows `rows` of the encoder for `input` (R, F), into `acts.encoded` (R, D), before the
+    /// positions. `part` picks the im2col scratch when rows are split between threads. The input
+    /// is kept for conv1's backward only when `acts` is ready for training.
+    func encoderForward(_ input: UnsafePointer<Float>, rows: Range<Int>, part: Int, parts: Int, acts: Activations) {
+        let w = weights, cfg = config
         let r = acts.rows, f = cfg.nBins, c = cfg.channels, k = cfg.kernelSize
         let n = cfg.pooledNotes, d = cfg.embedDim, plane = r * f
         let cols = parts == 1 ? acts.cols : acts.extraCols[part]
-        (acts.input + rows.lowerBound * f).update(from: input + rows.lowerBound * f, count: rows.count * f)
+        if acts.trainingReady {
+            (acts.input + rows.lowerBound * f).update(from: input + rows.lowerBound * f, count: rows.count * f)
+        }
         frequencyConvForward(acts.a1, cols, input, w.conv1Weight, w.conv1Bias, channelsIn: 1, channelsOut: c,
                              rows: r, bins: f, kernel: k, rowRange: rows)
         for ch in 0..<c { reluForward(acts.a1 + ch * plane + rows.lowerBound * f, count: rows.count * f) }
@@ -21,13 +25,41 @@ extension TranscriptionNetwork {
                                 pool: cfg.binsPerNote, rowRange: rows)
         linearForward(acts.encoded + rows.lowerBound * d, acts.pooled + rows.lowerBound * c * n, w.projWeight,
                       w.projBias, rows: rows.count, inputs: c * n, outputs: d)
+    }
+
+    /// Rows `rows` of the first residual stream: the encoder's output `encoded` (R, D) plus the
+    /// fixed positions, which restart in every window.
+    func addPositions(_ encoded: UnsafePointer<Float>, rows: Range<Int>) {
+        let acts = activations!, d = config.embedDim
         positions.withUnsafeBufferPointer { pe in
             for row in rows {
-                let t = row % acts.frames   // positions restart in every window
-                for j in 0..<d { acts.residual[0][row * d + j] = acts.encoded[row * d + j] + pe[t * d + j] }
+                let t = row % acts.frames
+                for j in 0..<d { acts.residual[0][row * d + j] = encoded[row * d + j] + pe[t * d + j] }
             }
         }
     }
+
+    /// The encoder alone, inference only: `frames` CQT frames (frames, F) to their embeddings
+    /// (frames, D), before the positions. Each frame's embedding depends on that frame alone, so
+    /// a streaming caller encodes a frame once and hands it to every window that covers it
+    /// (`forward(.encoded(...))`); the numbers are those the whole forward computes.
+    public func encode(_ input: UnsafePointer<Float>, frames: Int, into output: UnsafeMutablePointer<Float>) {
+        let chunk = TranscriptionNetwork.encodeChunkFrames, f = config.nBins, d = config.embedDim
+        if encoderActivations == nil {
+            encoderActivations = Activations(config: config, batch: 1, frames: chunk, training: false)
+        }
+        let acts = encoderActivations!
+        var start = 0
+        while start < frames {
+            let count = min(chunk, frames - start)
+            encoderForward(input + start * f, rows: 0..<count, part: 0, parts: 1, acts: acts)
+            (output + start * d).update(from: acts.encoded, count: count * d)
+            start += count
+        }
+    }
+
+    /// Frames `encode` works on at a time (its scratch is sized for them).
+    static let encodeChunkFrames = 32
 
     /// The encoder's gradients from dLoss/d(first residual stream), which is in `dResidual`
     /// (the positions are constants, so it is dLoss/d(encoded) too).

@@ -5,11 +5,44 @@
 import Foundation
 import Support
 
+/// What a forward starts from: CQT frames, or frames the encoder has already seen
+/// (`TranscriptionNetwork.encode`), whose embeddings are reused.
+public enum NetworkInput {
+    /// (B, T, F) CQT frames.
+    case bins(UnsafePointer<Float>)
+    /// (B, T, D) encoder outputs, before the positions (inference only).
+    case encoded(UnsafePointer<Float>)
+
+    /// The values of one window of `frames` frames.
+    func perWindow(frames: Int, config: ModelConfig) -> Int {
+        switch self {
+        case .bins: return frames * config.nBins
+        case .encoded: return frames * config.embedDim
+        }
+    }
+
+    /// The same input from window `window` on.
+    func advanced(byWindows window: Int, frames: Int, config: ModelConfig) -> NetworkInput {
+        let offset = window * perWindow(frames: frames, config: config)
+        switch self {
+        case let .bins(p): return .bins(p + offset)
+        case let .encoded(p): return .encoded(p + offset)
+        }
+    }
+}
+
 extension TranscriptionNetwork {
     /// Runs the network on `input` (B, T, F) and returns the logits (B, T, K), valid until the
     /// next call. `training` keeps the scratch the backward needs.
     @discardableResult
     public func forward(_ input: UnsafePointer<Float>, batch: Int, frames: Int,
+                        training: Bool = false) -> UnsafeBufferPointer<Float> {
+        forwardRows(.bins(input), batch: batch, frames: frames, training: training, parts: 1)
+    }
+
+    /// Runs the network on CQT frames or on encoder outputs; inference only for the latter.
+    @discardableResult
+    public func forward(_ input: NetworkInput, batch: Int, frames: Int,
                         training: Bool = false) -> UnsafeBufferPointer<Float> {
         forwardRows(input, batch: batch, frames: frames, training: training, parts: 1)
     }
@@ -18,13 +51,18 @@ extension TranscriptionNetwork {
     /// `forward(batch: 1)` up to summation order inside sgemm (tested). Inference only: the live
     /// path's case, where there is no batch to split between cores.
     public func forwardSplit(_ input: UnsafePointer<Float>, frames: Int, parts: Int) -> UnsafeBufferPointer<Float> {
+        forwardRows(.bins(input), batch: 1, frames: frames, training: false, parts: max(1, parts))
+    }
+
+    public func forwardSplit(_ input: NetworkInput, frames: Int, parts: Int) -> UnsafeBufferPointer<Float> {
         forwardRows(input, batch: 1, frames: frames, training: false, parts: max(1, parts))
     }
 
     /// The forward pass over (B, T) windows with the rows split into `parts` (1: inline). Saves in
     /// the activations everything the backward reads.
-    func forwardRows(_ input: UnsafePointer<Float>, batch: Int, frames: Int, training: Bool,
+    func forwardRows(_ input: NetworkInput, batch: Int, frames: Int, training: Bool,
                      parts: Int) -> UnsafeBufferPointer<Float> {
+        if case .encoded = input { precondition(!training, "training needs the encoder's activations: start from CQT frames") }
         prepare(batch: batch, frames: frames, training: training, extraScratch: parts > 1 ? parts : 0)
         let acts = activations!, cfg = config, r = batch * frames
         // Residual dropout: training forwards only, masks drawn here for the whole batch.
@@ -46,7 +84,14 @@ extension TranscriptionNetwork {
             each(parts) { part in
                 let (net, input) = context.value
                 if block == 0 {
-                    net.encoderForward(input, rows: rowParts[part], part: part, parts: parts)
+                    switch input {
+                    case let .bins(frames):
+                        let acts = net.activations!
+                        net.encoderForward(frames, rows: rowParts[part], part: part, parts: parts, acts: acts)
+                        net.addPositions(acts.encoded, rows: rowParts[part])
+                    case let .encoded(encoded):
+                        net.addPositions(encoded, rows: rowParts[part])
+                    }
                 } else {
                     net.blockForwardAfterAttention(block - 1, rows: rowParts[part])
                 }

@@ -20,6 +20,8 @@ public final class TranscriptionNetwork {
     let weights: NetworkTensors
     let grads: NetworkTensors
     var activations: Activations?
+    /// The scratch of `encode` (the encoder alone), apart from the forward's.
+    var encoderActivations: Activations?
     /// Residual dropout for forwards with `training: true` (nil or rate 0: none). Inference never drops.
     public var dropout: ResidualDropout?
     /// How the heads' losses add up in `backward` (a frame-only network has only the first term).

@@ -1,6 +1,7 @@
-// TranscriptionEngine: samples (or CQT frames) in, note events out - the streaming CQT, a window
-// every `stride` frames through the network, the rule that turns windows into per-frame
-// probabilities, and the note decoder. The one engine `live`, `replay`, `file`, `evaluate` and
+// TranscriptionEngine: samples (or CQT frames) in, note events out - the streaming CQT, each
+// frame through the network's encoder once, a window of those embeddings every `stride` frames
+// through the rest of the network, the rule that turns windows into per-frame probabilities, and
+// the note decoder. The one engine `live`, `replay`, `file`, `evaluate` and
 // `predict` run, configured from the weights' description.
 import Foundation
 import Model
@@ -65,10 +66,22 @@ public final class TranscriptionEngine {
     public let windowFrames: Int
     public var space: NoteSpace { description.data.space }
     /// K notes; a decoded row holds every head's K values (frame, then onset and velocity).
-    let bins: Int, notes: Int, width: Int
-    /// The last `windowFrames` CQT frames, oldest first (a ring indexed by frame number).
+    /// D: the width of a frame's embedding.
+    let bins: Int, notes: Int, width: Int, embedding: Int
+    /// The last `windowFrames` CQT frames, and their embeddings once encoded (rings indexed by
+    /// frame number). A frame's embedding depends on that frame alone, so it is computed once
+    /// and copied into every window over it (7 in `live`, 4 in `file`), not recomputed in each.
     private let history: UnsafeMutableBufferPointer<Float>
-    /// The windows due and not yet run (up to `windowBatch`), and their probabilities once run.
+    private let encoded: UnsafeMutableBufferPointer<Float>
+    /// Frames before this one have been encoded (or skipped: no window needed them).
+    private var framesEncoded = 0
+    /// The frames to encode, in order, and their embeddings (`windowFrames` rows each).
+    private let staging: UnsafeMutableBufferPointer<Float>
+    private let stagingOut: UnsafeMutableBufferPointer<Float>
+    /// The embedding of a silent frame (the CQT floor): what frames before the first are.
+    private let silentEmbedding: UnsafeMutableBufferPointer<Float>
+    /// The windows' embeddings due and not yet run (up to `windowBatch`), and their
+    /// probabilities once run.
     private let windows: UnsafeMutableBufferPointer<Float>
     private let probabilities: UnsafeMutableBufferPointer<Float>
     private var pending: [(newest: Int, lookahead: Int?)] = []
@@ -111,11 +124,20 @@ public final class TranscriptionEngine {
         self.description = description
         bins = frontEnd.binCount
         notes = network.config.nNotes
+        embedding = network.config.embedDim
         decoder = NoteDecoder(notes: notes, heads: network.config.heads, settings: settings.decoder)
         width = decoder.rowWidth
         history = .allocate(capacity: windowFrames * bins)
         history.initialize(repeating: frontEnd.floor)
-        windows = .allocate(capacity: settings.windowBatch * windowFrames * bins)
+        encoded = .allocate(capacity: windowFrames * embedding)
+        encoded.initialize(repeating: 0)
+        staging = .allocate(capacity: windowFrames * bins)
+        staging.initialize(repeating: frontEnd.floor)
+        stagingOut = .allocate(capacity: windowFrames * embedding)
+        stagingOut.initialize(repeating: 0)
+        silentEmbedding = .allocate(capacity: embedding)
+        network.encode(staging.baseAddress!, frames: 1, into: silentEmbedding.baseAddress!)
+        windows = .allocate(capacity: settings.windowBatch * windowFrames * embedding)
         windows.initialize(repeating: 0)
         probabilities = .allocate(capacity: settings.windowBatch * windowFrames * width)
         probabilities.initialize(repeating: 0)
@@ -135,7 +157,8 @@ public final class TranscriptionEngine {
     }
 
     deinit {
-        history.deallocate(); windows.deallocate(); probabilities.deallocate(); silence.deallocate()
+        history.deallocate(); encoded.deallocate(); staging.deallocate(); stagingOut.deallocate()
+        silentEmbedding.deallocate(); windows.deallocate(); probabilities.deallocate(); silence.deallocate()
         sums.deallocate(); counts.deallocate()
     }
 
@@ -154,6 +177,7 @@ public final class TranscriptionEngine {
         counts.update(repeating: 0)
         decoder.reset()
         lastWindowEnd = -1
+        framesEncoded = 0
         fedFrames = false
         framesSeen = 0; framesDecoded = 0; windowsSkipped = 0; framesDropped = 0; windowsRun = 0; notesEmitted = 0
     }
@@ -213,21 +237,38 @@ public final class TranscriptionEngine {
         return framesSeen % settings.stride == 0
     }
 
-    /// Copies the window ending at the newest frame into the batch (frames before the first are
-    /// the silence floor) and runs the batch when it is full. `lookahead` overrides the settings'
-    /// for this window (the end of the input decodes everything left).
+    /// Encodes the window's frames not encoded yet, copies the embeddings of the window ending at
+    /// the newest frame into the batch (frames before the first are silence) and runs the batch
+    /// when it is full. `lookahead` overrides the settings' for this window (the end of the input
+    /// decodes everything left).
     private func scheduleWindow(lookahead: Int? = nil) {
-        let t = windowFrames, newest = framesSeen - 1, first = newest - t + 1
-        let destination = windows.baseAddress! + pending.count * t * bins
+        let t = windowFrames, d = embedding, newest = framesSeen - 1, first = newest - t + 1
+        encodeFrames(from: max(framesEncoded, first, 0), through: newest)
+        let destination = windows.baseAddress! + pending.count * t * d
         for i in 0..<t {
             let frame = first + i
-            let row = destination + i * bins
-            if frame < 0 { row.update(repeating: cqt.settings.floor, count: bins) }
-            else { row.update(from: history.baseAddress! + (frame % t) * bins, count: bins) }
+            let row = destination + i * d
+            if frame < 0 { row.update(from: silentEmbedding.baseAddress!, count: d) }
+            else { row.update(from: encoded.baseAddress! + (frame % t) * d, count: d) }
         }
         pending.append((newest, lookahead))
         lastWindowEnd = newest
         if pending.count == settings.windowBatch { runPending() }
+    }
+
+    /// Frames `first...last` (at most a window) through the encoder, as one batch, into the ring
+    /// of embeddings.
+    private func encodeFrames(from first: Int, through last: Int) {
+        guard first <= last else { return }
+        let t = windowFrames, d = embedding, count = last - first + 1
+        for (i, frame) in (first...last).enumerated() {
+            (staging.baseAddress! + i * bins).update(from: history.baseAddress! + (frame % t) * bins, count: bins)
+        }
+        network.encode(staging.baseAddress!, frames: count, into: stagingOut.baseAddress!)
+        for (i, frame) in (first...last).enumerated() {
+            (encoded.baseAddress! + (frame % t) * d).update(from: stagingOut.baseAddress! + i * d, count: d)
+        }
+        framesEncoded = last + 1
     }
 
     /// Runs the pending windows through the network as one batch and hands each, in order, to
@@ -235,7 +276,7 @@ public final class TranscriptionEngine {
     private func runPending() {
         guard !pending.isEmpty else { return }
         let t = windowFrames, count = pending.count
-        network.forward(windows.baseAddress!, batch: count, frames: t)
+        network.forward(.encoded(windows.baseAddress!), batch: count, frames: t)
         // Each head's sigmoid (the velocity head's is velocity / 127) into its K of every row.
         for (h, head) in network.config.heads.enumerated() {
             let logits = network.output(head).baseAddress!
