@@ -59,11 +59,15 @@ public func fastErf(_ x: FloatVector) -> FloatVector {
 }
 
 /// Applies `body` to `count` floats in vectors of 8, the tail padded (padding lanes are discarded).
+/// One call site, so that `body` is inlined whole: with a second for the tail the compiler kept
+/// the closure and fastExp out of line, and GELU took 19% of `file`'s time (11% after).
 @inlinable @inline(__always)
 func forEachVector(_ count: Int, _ body: (Int, Int) -> Void) {
     var i = 0
-    while i + 8 <= count { body(i, 8); i += 8 }
-    if i < count { body(i, count - i) }
+    while i < count {
+        body(i, min(8, count - i))
+        i += 8
+    }
 }
 
 @inlinable @inline(__always)
