@@ -75,14 +75,19 @@ public final class ParallelNetwork {
         forward(.bins(input), batch: batch, frames: frames, training: training)
     }
 
-    /// The same from CQT frames or from encoder outputs (`encode`; inference only).
+    /// The same from CQT frames or from encoder outputs (`encode`; inference only). `outputRows`:
+    /// the frames of each window whose outputs will be read (TranscriptionNetwork.forward).
     @discardableResult
-    public func forward(_ input: NetworkInput, batch: Int, frames: Int,
-                        training: Bool = false) -> UnsafeBufferPointer<Float> {
+    public func forward(_ input: NetworkInput, batch: Int, frames: Int, training: Bool = false,
+                        outputRows: Range<Int>? = nil) -> UnsafeBufferPointer<Float> {
         let parts = shards(batch)
         gathered = false
-        if batch == 1 && threads > 1 && !training { return network.forwardSplit(input, frames: frames, parts: threads) }
-        if parts.count == 1 { return network.forward(input, batch: batch, frames: frames, training: training) }
+        if batch == 1 && threads > 1 && !training {
+            return network.forwardSplit(input, frames: frames, parts: threads, outputRows: outputRows)
+        }
+        if parts.count == 1 {
+            return network.forward(input, batch: batch, frames: frames, training: training, outputRows: outputRows)
+        }
         let heads = config.heads
         let perWindowOut = frames * config.nNotes, perHead = batch * perWindowOut
         if output.count != heads.count * perHead {
@@ -95,7 +100,7 @@ public final class ParallelNetwork {
             let (replicas, input, out, config) = work.value
             let part = parts[i]
             replicas[i].forward(input.advanced(byWindows: part.lowerBound, frames: frames, config: config),
-                                batch: part.count, frames: frames, training: training)
+                                batch: part.count, frames: frames, training: training, outputRows: outputRows)
             for (h, head) in heads.enumerated() {
                 let logits = replicas[i].output(head)
                 (out + h * perHead + part.lowerBound * perWindowOut).update(from: logits.baseAddress!, count: logits.count)

@@ -16,11 +16,12 @@ extension TranscriptionNetwork {
                       rows: rows.count, inputs: d, outputs: 3 * a)
     }
 
-    /// Block `l`, heads `heads` of every window: softmax(q k^T / sqrt(Hd)) v.
-    func blockForwardAttention(_ l: Int, heads: Range<Int>) {
+    /// Block `l`, heads `heads` of every window: softmax(q k^T / sqrt(Hd)) v, for the frames
+    /// `queries` of each window (nil: all).
+    func blockForwardAttention(_ l: Int, heads: Range<Int>, queries: Range<Int>? = nil) {
         let acts = activations!
         attentionForward(acts.attY[l], acts.att[l], acts.qkv[l], batch: acts.batch, frames: acts.frames,
-                         heads: config.nHeads, headDim: config.headDim, headRange: heads)
+                         heads: config.nHeads, headDim: config.headDim, headRange: heads, queryRows: queries)
     }
 
     /// Block `l`, rows `rows`: the out-projection and its residual, ln2, the MLP and its residual.

@@ -41,10 +41,13 @@ extension TranscriptionNetwork {
     }
 
     /// Runs the network on CQT frames or on encoder outputs; inference only for the latter.
+    /// `outputRows`: the frames of each window whose outputs the caller will read (inference
+    /// only; nil: all). The last block after its attention, and the heads, run only on those
+    /// (attention still sees every frame); the other rows of the outputs are not written.
     @discardableResult
-    public func forward(_ input: NetworkInput, batch: Int, frames: Int,
-                        training: Bool = false) -> UnsafeBufferPointer<Float> {
-        forwardRows(input, batch: batch, frames: frames, training: training, parts: 1)
+    public func forward(_ input: NetworkInput, batch: Int, frames: Int, training: Bool = false,
+                        outputRows: Range<Int>? = nil) -> UnsafeBufferPointer<Float> {
+        forwardRows(input, batch: batch, frames: frames, training: training, parts: 1, outputRows: outputRows)
     }
 
     /// Logits (1, T, K) of one window, computed by `parts` threads; the same numbers as
@@ -54,15 +57,18 @@ extension TranscriptionNetwork {
         forwardRows(.bins(input), batch: 1, frames: frames, training: false, parts: max(1, parts))
     }
 
-    public func forwardSplit(_ input: NetworkInput, frames: Int, parts: Int) -> UnsafeBufferPointer<Float> {
-        forwardRows(input, batch: 1, frames: frames, training: false, parts: max(1, parts))
+    public func forwardSplit(_ input: NetworkInput, frames: Int, parts: Int,
+                             outputRows: Range<Int>? = nil) -> UnsafeBufferPointer<Float> {
+        forwardRows(input, batch: 1, frames: frames, training: false, parts: max(1, parts), outputRows: outputRows)
     }
 
     /// The forward pass over (B, T) windows with the rows split into `parts` (1: inline). Saves in
     /// the activations everything the backward reads.
     func forwardRows(_ input: NetworkInput, batch: Int, frames: Int, training: Bool,
-                     parts: Int) -> UnsafeBufferPointer<Float> {
+                     parts: Int, outputRows: Range<Int>? = nil) -> UnsafeBufferPointer<Float> {
         if case .encoded = input { precondition(!training, "training needs the encoder's activations: start from CQT frames") }
+        precondition(outputRows == nil || !training, "training needs every row's output")
+        let wanted = outputRows?.clamped(to: 0..<frames)
         prepare(batch: batch, frames: frames, training: training, extraScratch: parts > 1 ? parts : 0)
         let acts = activations!, cfg = config, r = batch * frames
         // Residual dropout: training forwards only, masks drawn here for the whole batch.
@@ -73,6 +79,12 @@ extension TranscriptionNetwork {
             acts.dropping = true
         }
         let rowParts = (0..<parts).map { ($0 * r / parts)..<(($0 + 1) * r / parts) }
+        // The rows of a part the last phase computes: all of them, or each window's wanted frames.
+        let lastRows: [[Range<Int>]] = rowParts.map { part in
+            guard let wanted else { return [part] }
+            return (0..<batch).map { b in ((b * frames + wanted.lowerBound)..<(b * frames + wanted.upperBound)).clamped(to: part) }
+                .filter { !$0.isEmpty }
+        }
         let headSplit = min(parts, cfg.nHeads)
         let headParts = (0..<headSplit).map { ($0 * cfg.nHeads / headSplit)..<(($0 + 1) * cfg.nHeads / headSplit) }
         /// Runs body(part) for every part: inline for one, on `count` threads otherwise.
@@ -97,12 +109,15 @@ extension TranscriptionNetwork {
                 }
                 net.blockForwardBeforeAttention(block, rows: rowParts[part])
             }
-            each(headParts.count) { part in context.value.0.blockForwardAttention(block, heads: headParts[part]) }
+            let queries = block == cfg.nLayers - 1 ? wanted : nil
+            each(headParts.count) { part in context.value.0.blockForwardAttention(block, heads: headParts[part], queries: queries) }
         }
         each(parts) { part in
             let net = context.value.0
-            net.blockForwardAfterAttention(cfg.nLayers - 1, rows: rowParts[part])
-            net.headForward(rows: rowParts[part])
+            for rows in lastRows[part] {
+                net.blockForwardAfterAttention(cfg.nLayers - 1, rows: rows)
+                net.headForward(rows: rows)
+            }
         }
         return UnsafeBufferPointer(start: acts.logits, count: r * cfg.nNotes)
     }

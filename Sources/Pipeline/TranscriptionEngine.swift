@@ -276,12 +276,16 @@ public final class TranscriptionEngine {
     private func runPending() {
         guard !pending.isEmpty else { return }
         let t = windowFrames, count = pending.count
-        network.forward(.encoded(windows.baseAddress!), batch: count, frames: t)
-        // Each head's sigmoid (the velocity head's is velocity / 127) into its K of every row.
+        let wanted = rowsDecoded()
+        network.forward(.encoded(windows.baseAddress!), batch: count, frames: t, outputRows: wanted)
+        // Each head's sigmoid (the velocity head's is velocity / 127) into its K of every row read.
+        let rows = wanted ?? 0..<t
         for (h, head) in network.config.heads.enumerated() {
             let logits = network.output(head).baseAddress!
-            for row in 0..<(count * t) {
-                sigmoidArray(probabilities.baseAddress! + row * width + h * notes, logits + row * notes, count: notes)
+            for window in 0..<count {
+                for row in rows.map({ window * t + $0 }) {
+                    sigmoidArray(probabilities.baseAddress! + row * width + h * notes, logits + row * notes, count: notes)
+                }
             }
         }
         for (i, window) in pending.enumerated() {
@@ -290,6 +294,23 @@ public final class TranscriptionEngine {
             decodeWindow(rows, newest: window.newest, lookahead: window.lookahead)
         }
         pending.removeAll(keepingCapacity: true)
+    }
+
+    /// With a look-ahead, the frames of each pending window that decoding will read (the rule
+    /// below, run ahead over the batch): a window every 6 frames decodes 6 of its 43, so the
+    /// network's last block and heads need run on no others. nil (every frame) when averaging.
+    private func rowsDecoded() -> Range<Int>? {
+        var decoded = framesDecoded, low = windowFrames, high = 0
+        for window in pending {
+            guard let ahead = (window.lookahead ?? settings.lookahead).map({ min($0, windowFrames - 1) }) else { return nil }
+            let first = window.newest - windowFrames + 1, last = window.newest - ahead
+            if last >= max(decoded, first) {
+                low = min(low, max(decoded, first) - first)
+                high = max(high, last - first + 1)
+            }
+            decoded = max(decoded, last + 1)
+        }
+        return low < high ? low..<high : 0..<0
     }
 
     /// The rule: each frame is decoded from the first window computed at least `lookahead` frames

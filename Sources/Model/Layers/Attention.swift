@@ -4,21 +4,27 @@
 
 /// For each window b and head h, with q, k, v the head's [T, Hd] slices of qkv[B*T, 3*H*Hd]:
 /// att = softmax(q k^T / sqrt(Hd)) [B, H, T, T] (saved for the backward);  out[B*T, H*Hd] = att v.
-/// `headRange` restricts the work to some heads (heads are independent).
+/// `headRange` restricts the work to some heads (heads are independent); `queryRows` to some
+/// frames of every window (each attends to all T; the other rows of `att` and `out` are left
+/// as they were - inference that reads only those frames).
 public func attentionForward(_ out: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePointer<Float>,
                              _ qkv: UnsafePointer<Float>,
-                             batch: Int, frames t: Int, heads: Int, headDim: Int, headRange: Range<Int>? = nil) {
+                             batch: Int, frames t: Int, heads: Int, headDim: Int, headRange: Range<Int>? = nil,
+                             queryRows: Range<Int>? = nil) {
     let width = heads * headDim, stride = 3 * width
     let scale = 1 / Float(headDim).squareRoot()
+    let queries = queryRows ?? 0..<t, first = queries.lowerBound
+    guard !queries.isEmpty else { return }
     for b in 0..<batch {
         for h in headRange ?? 0..<heads {
             let q = qkv + b * t * stride + h * headDim
             let k = q + width, v = q + 2 * width
             let a = att + (b * heads + h) * t * t
-            sgemm(.none, .transpose, m: t, n: t, k: headDim, alpha: scale, q, lda: stride, k, ldb: stride, a)
-            for i in 0..<t { softmaxRow(a + i * t, count: t) }
-            sgemm(.none, .none, m: t, n: headDim, k: t, a, v, ldb: stride,
-                  out + b * t * width + h * headDim, ldc: width)
+            sgemm(.none, .transpose, m: queries.count, n: t, k: headDim, alpha: scale, q + first * stride, lda: stride,
+                  k, ldb: stride, a + first * t)
+            for i in queries { softmaxRow(a + i * t, count: t) }
+            sgemm(.none, .none, m: queries.count, n: headDim, k: t, a + first * t, v, ldb: stride,
+                  out + (b * t + first) * width + h * headDim, ldc: width)
         }
     }
 }

@@ -1,8 +1,9 @@
-// A frame encoded once and reused by every window over it gives the logits of the whole forward.
+// The streaming engine's shortcuts give the whole forward's outputs: a frame encoded once and
+// reused by every window over it, and the last block and heads run only on the frames decoded.
 import Testing
 @testable import Model
 
-@Suite struct EncodedInputTests {
+@Suite struct InferenceShortcutTests {
     /// Encoding frames in groups other than the window's changes only how sgemm blocks its
     /// rows; measured at the default sizes: at most 8.0e-7 of the logits' scale.
     let tolerance: Float = 2e-6
@@ -52,5 +53,36 @@ import Testing
             Array(parallel.forward(.encoded($0.baseAddress!), batch: 1, frames: frames))
         }
         #expect(relativeError(oneEncoded, one) < tolerance)
+    }
+
+    /// Outputs for some frames of each window only (live decodes 6 of 43): those rows are the
+    /// whole forward's, for one window (split between threads or not) and for a batch.
+    @Test(arguments: [1, 2])
+    func outputRowsAreTheWholeForwardsOnThoseFrames(threads: Int) throws {
+        var config = ModelConfig()
+        config.onsetHead = true
+        config.velocityHead = true
+        // Two copies, so that no output of the whole forward is left where the partial one writes.
+        let parallel = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 6), threads: threads)
+        let fresh = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 6), threads: threads)
+        let frames = 43, k = config.nNotes, wanted = 33..<39
+        var g = SplitMix64(seed: 10)
+        for batch in [1, 3] {
+            let x = (0..<(batch * frames * config.nBins)).map { _ in Float.random(in: -4...0, using: &g) }
+            let whole = x.withUnsafeBufferPointer { p in
+                parallel.forward(p.baseAddress!, batch: batch, frames: frames)
+                return config.heads.map { Array(parallel.output($0)) }
+            }
+            let partial = x.withUnsafeBufferPointer { p in
+                fresh.forward(.bins(p.baseAddress!), batch: batch, frames: frames, outputRows: wanted)
+                return config.heads.map { Array(fresh.output($0)) }
+            }
+            for (h, head) in config.heads.enumerated() {
+                let rows = (0..<batch).flatMap { b in wanted.map { b * frames + $0 } }
+                let expected = rows.flatMap { whole[h][($0 * k)..<(($0 + 1) * k)] }
+                let got = rows.flatMap { partial[h][($0 * k)..<(($0 + 1) * k)] }
+                #expect(relativeError(got, expected) < tolerance, "\(head), batch \(batch): \(relativeError(got, expected))")
+            }
+        }
     }
 }
