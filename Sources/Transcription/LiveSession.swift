@@ -57,8 +57,8 @@ public final class LiveSession {
             let backlog = ring.available
             let n = ring.read(into: chunk)
             if n > 0 {
+                meter.arrived(upTo: read + n, newest: read + backlog)
                 read += n
-                meter.arrived(upTo: read)
                 try engine.push(UnsafeBufferPointer(rebasing: chunk[0..<n]), catchUp: backlog > maximumBacklog)
             } else if source.isFinished {
                 break
@@ -95,22 +95,29 @@ public struct SessionError: Error, CustomStringConvertible { public var descript
 /// When each sample reached the consumer, and from that each note-on's latency.
 final class LatencyMeter: NoteSink {
     let sampleRate: Int
-    private var arrivals: [(samples: Int, time: UInt64)] = []
+    private var arrivals: [(samples: Int, newest: Int, time: UInt64)] = []
     private(set) var latencies: [Double] = []
 
     init(sampleRate: Int) { self.sampleRate = sampleRate }
 
-    /// Samples up to `count` have arrived now (read from the ring: they entered it at most one
-    /// poll, 4 ms, earlier).
-    func arrived(upTo count: Int) {
-        arrivals.append((count, DispatchTime.now().uptimeNanoseconds))
+    /// Samples up to `count` were read from the ring now, which held samples up to `newest`.
+    func arrived(upTo count: Int, newest: Int) {
+        arrivals.append((count, max(newest, count), DispatchTime.now().uptimeNanoseconds))
         if arrivals.count > 4096 { arrivals.removeFirst(2048) }
     }
 
+    /// The latency from the note's onset sample entering the ring. The session reads the ring
+    /// only when a window can be due, so a read holds up to a stride of audio: the sample's
+    /// arrival is put back from the read's time, at the audio's pace (a live source delivers in
+    /// real time), from the newest sample the ring held then; never before the read before.
     func noteOn(pitch: Int, name: String, time: Double, confidence: Float, velocity: Int) {
         let sample = Int(time * Double(sampleRate))
-        guard let entry = arrivals.first(where: { $0.samples > sample }) else { return }
-        latencies.append(Double(DispatchTime.now().uptimeNanoseconds - entry.time) / 1e6)
+        guard let i = arrivals.firstIndex(where: { $0.samples > sample }) else { return }
+        let entry = arrivals[i], now = DispatchTime.now().uptimeNanoseconds
+        let after = UInt64(Double(entry.newest - 1 - sample) / Double(sampleRate) * 1e9)
+        var arrival = entry.time > after ? entry.time - after : 0
+        if i > 0 { arrival = max(arrival, arrivals[i - 1].time) }
+        latencies.append(Double(now - arrival) / 1e6)
     }
 
     func noteOff(_ note: TranscribedNote) {}
