@@ -146,7 +146,7 @@ func probe(_ out: UnsafePointer<Float>, _ r: Tensor) -> Double {
             return probe(out.ptr, r)
         }
         _ = loss()
-        let dx = Tensor(x.count), dw = Tensor(w.count), db = Tensor(b.count), dcols = Tensor(cols.count)
+        let dx = Tensor(x.count), dw = Tensor(w.count), db = Tensor(b.count), dcols = Tensor(frequencyConvScratchCount(channelsIn: channelsOut, bins: bins, kernel: kernel))
         frequencyConvBackward(dx.ptr, dw.ptr, db.ptr, cols.ptr, dcols.ptr, r.ptr, x.ptr, w.ptr, channelsIn: channelsIn,
                               channelsOut: channelsOut, rows: rows, bins: bins, kernel: kernel)
         checkGradient("conv dinp", x, analytic: dx.array, tolerance: GradientTolerance.conv, loss: loss)

@@ -8,7 +8,8 @@
 /// Frames per im2col chunk: 60 x 8 x 352 floats = 675 KB for the default conv2, within L2.
 public let convChunkRows = 8
 
-/// The scratch `cols` must hold Cin * k * convChunkRows * F floats.
+/// The im2col scratch of `channelsIn` channels: channels * k * convChunkRows * F floats (the
+/// backward's `dcols` is the same for the output channels).
 public func frequencyConvScratchCount(channelsIn: Int, bins: Int, kernel: Int) -> Int {
     channelsIn * kernel * convChunkRows * bins
 }
@@ -55,36 +56,40 @@ public func frequencyConvForward(_ out: UnsafeMutablePointer<Float>, _ cols: Uns
 }
 
 /// dweight += dout im2col(inp)^T;  dbias[co] += sum dout[co, :];  and, when dinp is given,
-/// dcols = weight^T dout scattered back (col2im): dinp[ci, r, f + j - pad] += dcols[(ci*k + j), r*F + f].
-/// `cols` and `dcols` are scratch (frequencyConvScratchCount each).
+/// dinp += the transposed convolution of dout, which is a forward convolution of dout with the
+/// channels swapped and the taps reversed:
+///   dinp[ci, r, g] = sum_{co, j} w[co, ci, k-1-j] dout[co, r, g + j - pad].
+/// So it is im2col(dout) and one product with k = Cout*k (60 at the defaults) - not Cin*k rows
+/// of weight^T dout (a product with k = Cout = 12) scattered back column by column (col2im),
+/// which took twice as long. `cols` holds Cin*k*chunk*F floats, `dcols` Cout*k*chunk*F.
 public func frequencyConvBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>,
                                   _ dbias: UnsafeMutablePointer<Float>,
                                   _ cols: UnsafeMutablePointer<Float>, _ dcols: UnsafeMutablePointer<Float>,
                                   _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                                   channelsIn: Int, channelsOut: Int, rows: Int, bins f: Int, kernel k: Int) {
-    let pad = (k - 1) / 2, plane = rows * f
+    let plane = rows * f
     for co in 0..<channelsOut { dbias[co] += vectorSum(dout + co * plane, plane) }
-    var r0 = 0
-    while r0 < rows {
-        let n = min(convChunkRows, rows - r0), chunkPlane = n * f
-        im2col(cols, inp, channelsIn: channelsIn, rows: rows, firstRow: r0, chunkRows: n, bins: f, kernel: k)
-        sgemm(.none, .transpose, m: channelsOut, n: channelsIn * k, k: chunkPlane,
-              dout + r0 * f, lda: plane, cols, beta: 1, dweight)
-        if let dinp {
-            sgemm(.transpose, .none, m: channelsIn * k, n: chunkPlane, k: channelsOut, weight, dout + r0 * f, ldb: plane, dcols)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: channelsIn * channelsOut * k) { flipped in
+        // flipped[ci, co*k + j] = weight[co, ci, k-1-j]
+        if dinp != nil {
             for ci in 0..<channelsIn {
-                for j in 0..<k {
-                    let shift = j - pad
-                    let src = dcols + (ci * k + j) * chunkPlane, dst = dinp + ci * plane + r0 * f
-                    let lo = max(0, -shift), hi = min(f, f - shift)
-                    guard hi > lo else { continue }
-                    for r in 0..<n {
-                        let s = src + r * f, d = dst + r * f + shift
-                        for x in lo..<hi { d[x] += s[x] }
-                    }
+                for co in 0..<channelsOut {
+                    for j in 0..<k { flipped[ci * channelsOut * k + co * k + j] = weight[(co * channelsIn + ci) * k + k - 1 - j] }
                 }
             }
         }
-        r0 += n
+        var r0 = 0
+        while r0 < rows {
+            let n = min(convChunkRows, rows - r0), chunkPlane = n * f
+            im2col(cols, inp, channelsIn: channelsIn, rows: rows, firstRow: r0, chunkRows: n, bins: f, kernel: k)
+            sgemm(.none, .transpose, m: channelsOut, n: channelsIn * k, k: chunkPlane,
+                  dout + r0 * f, lda: plane, cols, beta: 1, dweight)
+            if let dinp {
+                im2col(dcols, dout, channelsIn: channelsOut, rows: rows, firstRow: r0, chunkRows: n, bins: f, kernel: k)
+                sgemm(.none, .none, m: channelsIn, n: chunkPlane, k: channelsOut * k, flipped.baseAddress!, dcols,
+                      beta: 1, dinp + r0 * f, ldc: plane)
+            }
+            r0 += n
+        }
     }
 }
