@@ -169,6 +169,20 @@ public final class StreamingCQT {
                 // y[j] needs x[2j + H].
                 var j = target.end
                 let last = min((source.end - 1 - h) / 2, target.base + target.capacity - 1)
+                // Eight outputs at a time: the even lanes of 16 inputs from each tap's offset are
+                // the eight outputs' inputs for that tap (the same sums in the same order as the
+                // scalar loop below, so the same bits). `j + 8 <= last` keeps the 16th lane of
+                // the right-most load within the samples that have arrived.
+                while j + 8 <= last {
+                    let c = x + 2 * j
+                    var sum = 0.5 * load16(c).evenHalf
+                    for n in 0..<taps.count {
+                        let i = 2 * n + 1
+                        sum += taps[n] * (load16(c - i).evenHalf + load16(c + i).evenHalf)
+                    }
+                    UnsafeMutableRawPointer(y + j).storeBytes(of: sum, as: SIMD8<Float>.self)
+                    j += 8
+                }
                 while j <= last {
                     let c = x + 2 * j
                     var sum: Float = 0.5 * c[0]
@@ -253,6 +267,11 @@ public final class StreamingCQT {
         }
         logInPlace(out, count: frame.count, epsilon: epsilon)
     }
+}
+
+@inline(__always)
+func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
 }
 
 /// |sum x * realWeights + i sum x * imaginaryWeights| over `vectors` runs of 8 floats

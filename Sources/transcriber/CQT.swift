@@ -30,7 +30,7 @@ struct CQT: ParsableCommand {
         commandName: "cqt",
         abstract: "Compute the constant-Q frames of an audio file (what the model sees).",
         discussion: """
-            Reads any format libsndfile reads, downmixes to mono, resamples to --sr (libsamplerate) \
+            Reads any format libsndfile reads, downmixes to mono, resamples to --sr (libsoxr) \
             and writes a safetensors file with the tensor 'cqt' [frames, bins] (ln(1 + magnitude / 1e-4): 0 is silence, \
             lowest bin first) and the transform's settings in its metadata.
             """)
