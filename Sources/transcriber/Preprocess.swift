@@ -50,8 +50,12 @@ struct PreprocessCommand: ParsableCommand {
             options.seed = seed
             options.labels = labels
             options.shard = Shard(index: group.rank, count: group.size)
-            if split == "test" && !FileManager.default.fileExists(atPath: (data as NSString).appendingPathComponent("test_data")) {
-                printError("no test_data folder in '\(data)': only the train split was preprocessed")
+            // `--split both` on a train-only corpus (no test_data, or an empty one) is not a
+            // failure: the train windows are written and good. A test folder with audio but no
+            // labels still is (the layout says which files lack what).
+            let testData = (data as NSString).appendingPathComponent("test_data")
+            if split == "test" && self.split == "both" && !Self.holdsAudio(testData) {
+                printError("no test recordings in '\(data)' (test_data is missing or holds no audio): only the train split was preprocessed")
                 continue
             }
             let bar = ProgressBar()
@@ -82,5 +86,11 @@ struct PreprocessCommand: ParsableCommand {
             failed = failed || (totals[0] == 0 && totals[1] == 0)
         }
         if failed { throw UserError("no recording could be preprocessed; see the reasons above") }
+    }
+
+    /// Whether `folder` exists and holds at least one audio file.
+    static func holdsAudio(_ folder: String) -> Bool {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.contains { MusicNetLayout.audioExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
     }
 }
