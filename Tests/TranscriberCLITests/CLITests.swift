@@ -49,6 +49,22 @@ func runTranscriber(_ arguments: [String], environment: [String: String] = [:]) 
         }
     }
 
+    /// Loss weights that make no sense are refused before anything is read or written, naming
+    /// the flag and what it must be.
+    @Test(arguments: [("--onset-weight", "-1", "--onset-weight and --velocity-weight must be finite and not negative"),
+                      ("--velocity-weight", "nan", "--onset-weight and --velocity-weight must be finite and not negative"),
+                      ("--onset-positive-weight", "0", "--onset-positive-weight must be finite and above 0")])
+    func trainRefusesBadLossWeights(flag: String, value: String, message: String) throws {
+        let root = cliScratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let run = root.appendingPathComponent("run")
+        let result = try runTranscriber(["train", "--data", root.appendingPathComponent("chunks").path, "--run-dir", run.path,
+                                         "\(flag)=\(value)"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: run.path))
+    }
+
     /// Only the standard configuration: on a machine with no sound card nothing is hinted.
     @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/dev/snd"),
                    "this machine has sound devices (/dev/snd), so `devices` lists them instead"))
