@@ -57,6 +57,7 @@ extension TranscriptionNetwork {
         forwardRows(.bins(input), batch: 1, frames: frames, training: false, parts: max(1, parts))
     }
 
+    /// The same from CQT frames or encoder outputs, `outputRows` as in `forward`.
     public func forwardSplit(_ input: NetworkInput, frames: Int, parts: Int,
                              outputRows: Range<Int>? = nil) -> UnsafeBufferPointer<Float> {
         forwardRows(input, batch: 1, frames: frames, training: false, parts: max(1, parts), outputRows: outputRows)

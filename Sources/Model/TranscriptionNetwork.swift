@@ -93,7 +93,8 @@ public final class TranscriptionNetwork {
     }
 
     /// Saved activations of the last forward, for tests that compare against a reference:
-    /// "encoder" (before positions), "block{i}" (residual after block i), "ln_f" - each (B, T, D).
+    /// "encoder" (before positions; not written by a forward from `.encoded` frames), "block{i}"
+    /// (residual after block i), "ln_f" - each (B, T, D).
     public func activation(_ name: String) -> UnsafeBufferPointer<Float>? {
         guard let acts = activations else { return nil }
         let count = acts.rows * config.embedDim

@@ -283,7 +283,8 @@ public final class TranscriptionEngine {
         for (h, head) in network.config.heads.enumerated() {
             let logits = network.output(head).baseAddress!
             for window in 0..<count {
-                for row in rows.map({ window * t + $0 }) {
+                for frame in rows {
+                    let row = window * t + frame
                     sigmoidArray(probabilities.baseAddress! + row * width + h * notes, logits + row * notes, count: notes)
                 }
             }
