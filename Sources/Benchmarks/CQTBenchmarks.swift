@@ -15,12 +15,14 @@ public enum CQTBenchmarks {
         }
     }
 
-    public static func rows(runs: Int) throws -> [BenchmarkRow] {
-        let settings = CQTSettings()
+    /// `gamma`: the variable-Q offset in Hz (0: the constant-Q default), for the latency it buys.
+    public static func rows(runs: Int, gamma: Double = 0) throws -> [BenchmarkRow] {
+        let settings = CQTSettings(gamma: gamma)
         let bank = try CQTKernelBank(settings: settings)
         let engine = StreamingCQT(bank: bank, planning: .measure)
         let signal = testSignal()
-        let input = "60 s synthetic signal at 22050 Hz, default settings (\(settings.alignment.rawValue), 352 bins, hop 512)"
+        let shape = gamma == 0 ? "default settings" : "gamma \(gamma) Hz"
+        let input = "60 s synthetic signal at 22050 Hz, \(shape) (\(settings.alignment.rawValue), 352 bins, hop 512)"
         var rows: [BenchmarkRow] = []
         let batch = try measure(runs: runs) { _ = try BatchCQT.transform(signal, engine: engine) }.median
         rows.append(BenchmarkRow(name: "cqt.batch", value: batch, unit: "s", threads: 1, input: input, runs: runs,
@@ -50,11 +52,12 @@ public enum CQTBenchmarks {
                                  input: "pushes of \(hop) samples", runs: costs.count))
 
         // Latency the filters impose per register: from a note at the filter's centre to its frame.
-        let centred = try CQTKernelBank(settings: CQTSettings(alignment: .centred))
+        let centred = try CQTKernelBank(settings: CQTSettings(gamma: gamma, alignment: .centred))
         for (name, note) in [("A0", 21), ("A2", 45), ("A4", 69), ("C6", 84)] {
             rows.append(BenchmarkRow(name: "cqt.lookahead.\(name)", value: bank.latencyMilliseconds(ofBin: bank.bin(ofNote: note)!),
                                      unit: "ms", threads: 1,
-                                     input: "causal (default): half the filter plus the decimation delay", runs: 1))
+                                     input: "causal (default): half the filter plus the decimation delay"
+                                         + (gamma == 0 ? "" : ", gamma \(gamma) Hz"), runs: 1))
             rows.append(BenchmarkRow(name: "cqt.lookahead.centred.\(name)",
                                      value: centred.latencyMilliseconds(ofBin: centred.bin(ofNote: note)!), unit: "ms",
                                      threads: 1, input: "centred: every frame waits for the A0 filters", runs: 1))

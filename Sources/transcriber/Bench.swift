@@ -30,9 +30,13 @@ struct Bench: ParsableCommand {
     @Option(help: "Minutes of synthetic audio for the preprocess and training rows (and their peak memory).")
     var corpusMinutes: Double = 4
 
+    @Option(help: "Variable-Q offset in Hz for the CQT rows (0: constant Q): what shorter low filters cost and save.")
+    var gamma: Double = 0
+
     func validate() throws {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
+        if !(gamma >= 0 && gamma.isFinite) { throw ValidationError("--gamma must be zero or a positive number of Hz") }
     }
 
     func run() throws {
@@ -48,7 +52,7 @@ struct Bench: ParsableCommand {
             rows += new
         }
         let include = { (name: String) in only.map { name.hasPrefix($0) || $0.hasPrefix(name) } ?? true }
-        if include("cqt") { report(try CQTBenchmarks.rows(runs: runs)) }
+        if include("cqt") { report(try CQTBenchmarks.rows(runs: runs, gamma: gamma)) }
         let ceiling = ModelBenchmarks.sgemmCeiling(threads: threads, runs: runs)
         report([ceiling])
         report(try ModelBenchmarks.network(config: ModelConfig(), frames: 43, threads: threads, runs: runs,
