@@ -7,14 +7,13 @@ import Testing
     /// Encoding frames in groups other than the window's changes only how sgemm blocks its
     /// rows; measured at the default sizes: at most 8.0e-7 of the logits' scale.
     let tolerance: Float = 2e-6
+    /// The bundled weights' network: the default sizes with every head.
+    let config = ModelConfig(onsetHead: true, velocityHead: true)
 
     /// The default network's sizes, every head, windows overlapping as in `live` (a stride of 6)
     /// and frames encoded six at a time, as the engine does; one thread and two.
     @Test(arguments: [1, 2])
     func encodedFramesGiveTheWholeForwardsLogits(threads: Int) throws {
-        var config = ModelConfig()
-        config.onsetHead = true
-        config.velocityHead = true
         let parallel = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 5), threads: threads)
         let (frames, stride, batch) = (43, 6, 3)
         let total = frames + stride * (batch - 1), f = config.nBins, d = config.embedDim
@@ -59,9 +58,6 @@ import Testing
     /// whole forward's, for one window (split between threads or not) and for a batch.
     @Test(arguments: [1, 2])
     func outputRowsAreTheWholeForwardsOnThoseFrames(threads: Int) throws {
-        var config = ModelConfig()
-        config.onsetHead = true
-        config.velocityHead = true
         // Two copies, so that no output of the whole forward is left where the partial one writes.
         let parallel = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 6), threads: threads)
         let fresh = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 6), threads: threads)
