@@ -98,11 +98,17 @@ final class LatencyMeter: NoteSink {
     private var arrivals: [(samples: Int, newest: Int, time: UInt64)] = []
     private(set) var latencies: [Double] = []
 
-    init(sampleRate: Int) { self.sampleRate = sampleRate }
+    /// Nanoseconds on a monotonic clock (the tests give their own).
+    private let clock: () -> UInt64
+
+    init(sampleRate: Int, clock: @escaping () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }) {
+        self.sampleRate = sampleRate
+        self.clock = clock
+    }
 
     /// Samples up to `count` were read from the ring now, which held samples up to `newest`.
     func arrived(upTo count: Int, newest: Int) {
-        arrivals.append((count, max(newest, count), DispatchTime.now().uptimeNanoseconds))
+        arrivals.append((count, max(newest, count), clock()))
         if arrivals.count > 4096 { arrivals.removeFirst(2048) }
     }
 
@@ -113,7 +119,7 @@ final class LatencyMeter: NoteSink {
     func noteOn(pitch: Int, name: String, time: Double, confidence: Float, velocity: Int) {
         let sample = Int(time * Double(sampleRate))
         guard let i = arrivals.firstIndex(where: { $0.samples > sample }) else { return }
-        let entry = arrivals[i], now = DispatchTime.now().uptimeNanoseconds
+        let entry = arrivals[i], now = clock()
         let after = UInt64(Double(entry.newest - 1 - sample) / Double(sampleRate) * 1e9)
         var arrival = entry.time > after ? entry.time - after : 0
         if i > 0 { arrival = max(arrival, arrivals[i - 1].time) }

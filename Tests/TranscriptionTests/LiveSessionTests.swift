@@ -56,3 +56,40 @@ final class UnpluggedSource: AudioSource, @unchecked Sendable {
         #expect(Set(notes.map(\.pitch)).intersection(labelled).count * 2 >= labelled.count)
     }
 }
+
+/// The session reads the ring only when a window can be due, so one read holds up to a stride of
+/// audio; the latency meter dates each sample back from the newest one the ring held, at the
+/// audio's pace, but never before the read that came earlier. A clock the test sets, in ms.
+@Suite struct LatencyMeterTests {
+    final class Clock: @unchecked Sendable {
+        var milliseconds: UInt64 = 10_000
+        var read: () -> UInt64 { { self.milliseconds * 1_000_000 } }
+    }
+
+    /// Read at 10.000 s with the ring holding samples up to 22050 (1 s of audio at 22.05 kHz);
+    /// the note at sample 11025 (0.5 s) is printed 100 ms later: it arrived 0.5 s before the read,
+    /// so its latency is 600 ms.
+    @Test func aSampleIsDatedBackFromTheNewestInTheRing() {
+        let clock = Clock()
+        let meter = LatencyMeter(sampleRate: 22050, clock: clock.read)
+        meter.arrived(upTo: 11026, newest: 22050)
+        clock.milliseconds += 100
+        meter.noteOn(pitch: 60, name: "C4", time: 0.5, confidence: 1, velocity: 64)
+        #expect(meter.latencies.count == 1)
+        #expect(abs(meter.latencies[0] - 600) < 0.1, "\(meter.latencies)")
+    }
+
+    /// The read before (at 9.800 s) found the ring without the sample, so it came after that read:
+    /// dated back 500 ms from 10.000 s it would be before it, and is put at 9.800 s instead.
+    @Test func aSampleIsNeverDatedBeforeThePreviousRead() {
+        let clock = Clock()
+        clock.milliseconds = 9_800
+        let meter = LatencyMeter(sampleRate: 22050, clock: clock.read)
+        meter.arrived(upTo: 11000, newest: 11000)
+        clock.milliseconds = 10_000
+        meter.arrived(upTo: 22050, newest: 22050)
+        clock.milliseconds += 100
+        meter.noteOn(pitch: 60, name: "C4", time: 0.5, confidence: 1, velocity: 64)
+        #expect(abs(meter.latencies[0] - 300) < 0.1, "\(meter.latencies)")
+    }
+}
