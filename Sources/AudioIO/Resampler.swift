@@ -18,7 +18,7 @@ public enum ResamplerError: Error, CustomStringConvertible {
 /// Which converter a stream gets. Measured on 60 s of 44.1 kHz audio to 22.05 kHz, one core:
 /// libsoxr's high quality takes 10 ms, libsamplerate's medium sinc 580 ms; but libsoxr works in
 /// blocks and, fed 10 ms pieces, hands an impulse on 29 ms after it arrived, against
-/// libsamplerate's 7.5 ms (docs/PERFORMANCE.md, "Resampling").
+/// libsamplerate's 7.5 ms (docs/PERFORMANCE.md, the steps that made `file` faster).
 public enum ResamplingMode: Sendable {
     /// Files (`file`, `evaluate`, `preprocess`, replay's up-front decode): libsoxr, high quality
     /// (SOXR_HQ, linear phase: what librosa and so basic-pitch resample with). Latency does not

@@ -6,14 +6,13 @@ import CSoxr
 
 public final class StreamingResampler {
     public let sourceRate: Int, targetRate: Int
-    public let mode: ResamplingMode
     private enum Converter {
         case none
         case samplerate(OpaquePointer)
         case soxr(OpaquePointer)
     }
     private let converter: Converter
-    private var output: UnsafeMutableBufferPointer<Float>
+    private let output: UnsafeMutableBufferPointer<Float>
     private let ratio: Double
 
     /// `maximumInput`: the largest chunk `process` will be given.
@@ -23,7 +22,6 @@ public final class StreamingResampler {
         }
         self.sourceRate = sourceRate
         self.targetRate = targetRate
-        self.mode = mode
         ratio = Double(targetRate) / Double(sourceRate)
         if sourceRate == targetRate {
             converter = .none
@@ -60,9 +58,9 @@ public final class StreamingResampler {
         output.deallocate()
     }
 
-    /// Converts one chunk; the result is valid until the next call. libsamplerate's path
-    /// allocates nothing; libsoxr's may grow its output once if the library hands back more
-    /// than a chunk's worth (what it held back before).
+    /// Converts one chunk; the result is valid until the next call. Allocates nothing. What does
+    /// not fit the output (libsoxr releases what it held back in bursts) stays in the converter
+    /// and comes out with the next chunk or the flush: nothing is lost.
     public func process(_ input: UnsafeBufferPointer<Float>) -> UnsafeBufferPointer<Float> {
         switch converter {
         case .none:
@@ -73,7 +71,7 @@ public final class StreamingResampler {
             var used = 0, produced = 0
             soxr_process(state, input.baseAddress, input.count, &used, output.baseAddress, output.count, &produced)
             precondition(used == input.count, "libsoxr took \(used) of \(input.count) samples")
-            return drainSoxr(state, produced: produced)
+            return UnsafeBufferPointer(start: output.baseAddress, count: produced)
         }
     }
 
@@ -102,20 +100,5 @@ public final class StreamingResampler {
         data.end_of_input = end ? 1 : 0
         src_process(state, &data)
         return UnsafeBufferPointer(start: output.baseAddress, count: Int(data.output_frames_gen))
-    }
-
-    /// When libsoxr filled the whole output, it may hold more: the output doubles and the rest
-    /// is fetched, so that nothing waits for a later chunk.
-    private func drainSoxr(_ state: OpaquePointer, produced first: Int) -> UnsafeBufferPointer<Float> {
-        var produced = first
-        while produced == output.count {
-            let larger = UnsafeMutableBufferPointer<Float>.allocate(capacity: output.count * 2)
-            _ = larger.initialize(from: output)
-            (larger.baseAddress! + output.count).initialize(repeating: 0, count: output.count)
-            output.deallocate()
-            output = larger
-            produced += soxr_output(state, output.baseAddress! + produced, output.count - produced)
-        }
-        return UnsafeBufferPointer(start: output.baseAddress, count: produced)
     }
 }

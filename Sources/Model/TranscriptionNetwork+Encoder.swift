@@ -42,7 +42,8 @@ extension TranscriptionNetwork {
     /// The encoder alone, inference only: `frames` CQT frames (frames, F) to their embeddings
     /// (frames, D), before the positions. Each frame's embedding depends on that frame alone, so
     /// a streaming caller encodes a frame once and hands it to every window that covers it
-    /// (`forward(.encoded(...))`); the numbers are those the whole forward computes.
+    /// (`forward(.encoded(...))`); the outputs are the whole forward's to rounding (sgemm blocks
+    /// the rows differently: 8e-7 of their scale at the default sizes, InferenceShortcutTests).
     public func encode(_ input: UnsafePointer<Float>, frames: Int, into output: UnsafeMutablePointer<Float>) {
         let chunk = TranscriptionNetwork.encodeChunkFrames, f = config.nBins, d = config.embedDim
         if encoderActivations == nil {
