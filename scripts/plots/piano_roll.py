@@ -14,14 +14,24 @@ RATE = 44100
 STEP = 0.01
 
 
+def read(path, columns, row):
+    """The rows of a CSV through `row`, or an error that names the file and what it should hold."""
+    try:
+        with open(path, newline="") as f:
+            return [row(r) for r in csv.DictReader(f)]
+    except OSError as error:
+        raise SystemExit(f"cannot read {path}: {error.strerror}")
+    except (KeyError, ValueError, TypeError):
+        raise SystemExit(f"{path} is not the CSV expected here: it needs the columns {', '.join(columns)} with numbers")
+
+
 def labels(path):
-    with open(path, newline="") as f:
-        return [(int(r["start_time"]) / RATE, int(r["end_time"]) / RATE, int(r["note"])) for r in csv.DictReader(f)]
+    return read(path, ("start_time", "end_time", "note"),
+                lambda r: (int(r["start_time"]) / RATE, int(r["end_time"]) / RATE, int(r["note"])))
 
 
 def transcription(path):
-    with open(path, newline="") as f:
-        return [(float(r["onset"]), float(r["offset"]), int(r["pitch"])) for r in csv.DictReader(f)]
+    return read(path, ("onset", "offset", "pitch"), lambda r: (float(r["onset"]), float(r["offset"]), int(r["pitch"])))
 
 
 def roll(notes, start, frames, low, np):

@@ -14,9 +14,16 @@ import sys
 
 def history(path):
     """The `history` metadata of a safetensors file: a list of epoch summaries."""
-    with open(path, "rb") as f:
-        (size,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(size))
+    try:
+        with open(path, "rb") as f:
+            (size,) = struct.unpack("<Q", f.read(8))
+            if size > 100_000_000:
+                raise ValueError("header size")
+            header = json.loads(f.read(size))
+    except OSError as error:
+        sys.exit(f"cannot read {path}: {error.strerror}")
+    except (struct.error, ValueError, UnicodeDecodeError):
+        sys.exit(f"{path} is not a safetensors file (its header does not parse)")
     meta = header.get("__metadata__", {})
     if "history" not in meta:
         sys.exit(f"{path} holds no training history: give an epoch checkpoint (RUN/epoch-NNNN.safetensors), "
