@@ -43,6 +43,10 @@ public struct TrainingOptions: Sendable {
     public var threads = 1
     public var seed: UInt64 = 0
     public var weights = WeightsSource.fresh
+    /// Starting from `.released` weights made with another front end of the same shape (another
+    /// variable-Q gamma, hop or alignment): carry their tensors over and learn this data's input,
+    /// instead of refusing them. The notes must still match.
+    public var acceptOtherFrontEnd = false
     /// Fraction of the training recordings held out for the validation pass (by recording). nil:
     /// the checkpoint's when resuming (`.latestCheckpoint`), otherwise `defaultValidationFraction`.
     public var validationFraction: Double?

@@ -35,6 +35,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Transformer width.") var embedDim: Int = 192
     @Option(help: "main (the released weights), dev (resume the latest checkpoint of --run-dir), or a weights file to start from.")
     var loadWeights: String?
+    @Flag(help: ArgumentHelp("Start from --load-weights made with another front end (another --gamma, hop or alignment).",
+                             discussion: "Their tensors carry over and the network learns this data's input; the weights written describe this data."))
+    var newFrontEnd = false
     @Option(help: "Cores to use (the batch is split between them).") var threads: Int = 1
     @Option(help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
     @Option(help: "Under mpirun: end the job when no step has finished for this many seconds (a rank hung or unreachable).")
@@ -60,6 +63,9 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         if let loadWeights, !["main", "dev"].contains(loadWeights), !FileManager.default.fileExists(atPath: loadWeights) {
             throw ValidationError("--load-weights is main, dev, or a weights file; '\(loadWeights)' is none of these")
+        }
+        if newFrontEnd, loadWeights == nil || loadWeights == "dev" {
+            throw ValidationError("--new-front-end goes with --load-weights main or a weights file: the weights to carry over to this data's front end")
         }
         guard batchSize >= 1, epochs >= 1, threads >= 1 else { throw ValidationError("--batch-size, --epochs and --threads must be at least 1") }
         guard lr > 0 else { throw ValidationError("--lr must be positive") }
@@ -105,6 +111,7 @@ struct TrainCommand: ParsableCommand {
         options.randomShifts = randomShifts
         options.dropout = dropout
         options.outputs = try heads()
+        options.acceptOtherFrontEnd = newFrontEnd
         options.lossWeights = LossWeights(onset: onsetWeight, velocity: velocityWeight, onsetPositive: onsetPositiveWeight)
         switch loadWeights {
         case "main":

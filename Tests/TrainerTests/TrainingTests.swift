@@ -249,6 +249,35 @@ import TestSupport
         #expect(written.metadata["started_from"]?.hasPrefix("weights.safetensors") == true)
     }
 
+    /// Weights made with another front end (here another variable-Q gamma) are refused with what
+    /// differs; with `acceptOtherFrontEnd` their tensors carry over and the weights written
+    /// describe the new data's front end, so every command reads them with the new transform.
+    @Test func weightsCarryOverToAnotherFrontEndOnlyWhenAsked() throws {
+        var start = options(run: "run-gamma-0", epochs: 1)
+        start.outputs = [.frame]
+        try TrainingRun(start).run()
+        let path = Self.corpus.root.appendingPathComponent("run-gamma-0/weights.safetensors").path
+        let variableQ = Self.corpus.root.appendingPathComponent("chunks-gamma-2")
+        var preprocess = PreprocessOptions(data: Self.corpus.root.appendingPathComponent("data").path, output: variableQ.path)
+        preprocess.windowsPerRecording = 0
+        preprocess.cqt = CQTSettings(gamma: 2)
+        _ = try Preprocess.run(preprocess)
+
+        var moved = options(run: "run-gamma-2", epochs: 1)
+        moved.data = variableQ.path
+        moved.outputs = [.frame]
+        moved.weights = .released(path)
+        #expect { try TrainingRun(moved) } throws: { "\($0)".contains("cqt_gamma 0.0 against 2.0") }
+        moved.acceptOtherFrontEnd = true
+        let run = try TrainingRun(moved)
+        let before = try SafeTensorsFile.read(path)
+        #expect(Array(run.network.parameters["encoder.conv1.weight"]) == (try before.floats("encoder.conv1.weight")))
+        try run.run()
+        let written = try SafeTensorsFile.read(Self.corpus.root.appendingPathComponent("run-gamma-2/weights.safetensors").path)
+        #expect(written.metadata["cqt_gamma"] == "2.0" && before.metadata["cqt_gamma"] == "0.0")
+        #expect(written.metadata["started_from"]?.hasPrefix("weights.safetensors") == true)
+    }
+
     /// Windows preprocessed before onset targets existed train a frame-only network, and a network
     /// with onset heads is refused on them with what to do.
     @Test func windowsWithoutOnsetTargetsSayWhatToDo() throws {

@@ -65,6 +65,20 @@ func runTranscriber(_ arguments: [String], environment: [String: String] = [:]) 
         #expect(!FileManager.default.fileExists(atPath: run.path))
     }
 
+    /// --new-front-end carries weights over to another front end: without weights to carry (none,
+    /// or a resumed run, which has its front end already) it is refused before anything is written.
+    @Test(arguments: [[], ["--load-weights", "dev"]])
+    func newFrontEndNeedsWeightsToCarry(start: [String]) throws {
+        let root = cliScratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let run = root.appendingPathComponent("run")
+        let result = try runTranscriber(["train", "--data", root.appendingPathComponent("chunks").path, "--run-dir", run.path,
+                                         "--new-front-end"] + start)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--new-front-end goes with --load-weights main or a weights file"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: run.path))
+    }
+
     /// Only the standard configuration: on a machine with no sound card nothing is hinted.
     @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/dev/snd"),
                    "this machine has sound devices (/dev/snd), so `devices` lists them instead"))
