@@ -65,9 +65,40 @@ public enum LiveBenchmarks {
         // ring to the note-on being printed. Needs a model that hears notes.
         if let trainedModel, FileManager.default.fileExists(atPath: trainedModel.path) {
             let trained = try Weights.load(trainedModel.path)
-            for (name, pitch) in [("A2", 45), ("A4", 69), ("C6", 84)] {
-                let onsets = (0..<8).map { 0.5 + Double($0) * 1.0 }
-                let samples = ToneSynthesis.tones(pitch: pitch, onsets: onsets, seconds: 9, rate: 22050)
+            // live.window.trained / live.cpu.trained: what these weights cost live (their window
+            // length and size, not the default's): the whole path per window at full speed, and
+            // the process's share of a core replaying 10 s at 1x.
+            do {
+                let engine = try TranscriptionEngine(weights: trained, threads: threads, settings: latencySettings)
+                let start = Date()
+                try signal.withUnsafeBufferPointer { try engine.push($0) }
+                try engine.finish()
+                let windows = Double(max(engine.windowsRun, 1))
+                rows.append(BenchmarkRow(name: "live.window.trained", value: 1000 * Date().timeIntervalSince(start) / windows,
+                                         unit: "ms", threads: threads,
+                                         input: "60 s at full speed, \(trainedModel.name) (\(trained.description.data.windowFrames)-frame windows, "
+                                             + "\(trained.network.config.parameterCount) parameters), stride \(latencySettings.stride): CQT, network and decoder per window",
+                                         runs: 1))
+            }
+            do {
+                let engine = try TranscriptionEngine(weights: trained, threads: threads, settings: latencySettings)
+                let source = MemorySource(samples: Array(signal.prefix(22050 * 10)), sampleRate: 22050, speed: 1)
+                let before = cpuSeconds(), start = Date()
+                _ = try LiveSession(engine: engine, source: source).run(stop: { false })
+                rows.append(BenchmarkRow(name: "live.cpu.trained", value: 100 * (cpuSeconds() - before) / Date().timeIntervalSince(start),
+                                         unit: "% of a core", threads: threads,
+                                         input: "replay of 10 s at 1x, \(trainedModel.name), stride \(latencySettings.stride), "
+                                             + "look-ahead \(latencySettings.lookahead ?? 0)", runs: 1))
+            }
+            // Two sounds: the harmonic test tone (A2's is heard by no weights trained so far) and a
+            // struck string, piano-like, that low keys are heard in (the string.* rows).
+            let onsets = (0..<8).map { 0.5 + Double($0) * 1.0 }
+            let sounds: [(name: String, pitch: Int, samples: [Float])] = [("A2", 45), ("A4", 69), ("C6", 84)].map {
+                ($0.0, $0.1, ToneSynthesis.tones(pitch: $0.1, onsets: onsets, seconds: 9, rate: 22050))
+            } + [("string.A2", 45), ("string.A4", 69)].map {
+                ($0.0, $0.1, ToneSynthesis.strikes(pitch: $0.1, at: onsets.map { ($0, 0.8) }, seconds: 9, rate: 22050))
+            }
+            for (name, pitch, samples) in sounds {
                 let engine = try TranscriptionEngine(weights: trained, threads: threads, settings: latencySettings)
                 let view = TerminalView(write: { _ in })
                 engine.add(view)
@@ -87,7 +118,7 @@ public enum LiveBenchmarks {
                 }
                 rows.append(BenchmarkRow(name: "live.latency.\(name)", value: median(latencies),
                                          unit: "ms", threads: threads,
-                                         input: "replay at 1x of 8 notes at known onsets, \(trainedModel.name), stride \(latencySettings.stride), "
+                                         input: "replay at 1x of 8 \(name.hasPrefix("string") ? "struck-string" : "harmonic-tone") notes at known onsets, \(trainedModel.name), stride \(latencySettings.stride), "
                                              + "look-ahead \(latencySettings.lookahead ?? 0); \(found)", runs: latencies.count))
                 rows.append(BenchmarkRow(name: "live.latency.\(name).p95", value: percentile(latencies, 95),
                                          unit: "ms", threads: threads, input: "as live.latency.\(name)", runs: latencies.count))
