@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Question 2 of docs/EXPERIMENTS.md from scratch: is the accuracy plateau the model's size or the
+# data? Networks of 4 layers (the default, 1.95 M parameters) and 8 layers (3.5 M) trained from
+# nothing on a quarter, a half and all of batch A's training recordings; a training loss far below
+# the validation loss, and held-out scores that rise with data, say data; a larger network that
+# fits its training data better without scoring better held-out says the same.
+#   scripts/experiments/learning-curves.sh [DATA_DIR] [RUN...]
+# RUN is SIZE-FRACTION: 4-quarter 4-half 4-all 8-quarter 8-half 8-all (default: all six). DATA_DIR
+# as fine-tune-variants.sh's, whose control variant's windows (batch A, 1 s, today's CQT) are
+# reused (preprocessed here if missing). Resumable like it.
+#
+# The budget: 4 epochs of the fraction, lr 8e-4 cosine (the first stage's), 16 windows a step,
+# onsets weighted 3, seed 21, validation seed 0 (a tenth of the fraction's recordings; a quarter
+# is every fourth recording of batch A by id, a half every second). best.safetensors is evaluated
+# on both held-out splits with file's decoding. 3-20 min a run on two cores.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+data=${1:-$here/data}
+shift || true
+runs=("$@")
+[ ${#runs[@]} -gt 0 ] || runs=(4-quarter 4-half 4-all 8-quarter 8-half 8-all)
+bin=$here/.build/release/transcriber
+exp=$data/experiments
+windows=$exp/control/windows
+[ -d "$windows/train" ] || "$here/scripts/experiments/fine-tune-variants.sh" "$data" control
+make -C "$here" build >/dev/null
+
+for name in "${runs[@]}"; do
+  layers=${name%%-*} fraction=${name#*-}
+  case $fraction in quarter) every=4 ;; half) every=2 ;; all) every=1 ;;
+    *) echo "unknown run '$name' (SIZE-FRACTION: 4 or 8 layers, quarter, half or all)" >&2; exit 2 ;; esac
+  dir=$exp/scratch-$name
+  mkdir -p "$dir/windows/train"
+  ln -sfn "$windows/test" "$dir/windows/test"
+  i=0
+  for f in "$windows"/train/*.safetensors; do
+    [ $((i % every)) = 0 ] && ln -sf "$f" "$dir/windows/train/"
+    i=$((i + 1))
+  done
+  echo "== scratch $name: $layers layers, $(ls "$dir/windows/train" | wc -l) recordings"
+  from=()
+  ls "$dir"/run/epoch-*.safetensors >/dev/null 2>&1 && from=(--load-weights dev)
+  "$bin" train --data "$dir/windows" --run-dir "$dir/run" --epochs 4 --lr 8e-4 --lr-schedule cosine --batch-size 16 \
+    --threads 2 --seed 21 --validation-seed 0 --onset-positive-weight 3 --n-layers "$layers" "${from[@]}" 2>&1 \
+    | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v '^\[' >>"$dir/train.log"
+  grep '^epoch' "$dir/train.log" | tail -n 1
+  for set in fluidr3 unseen-soundfont; do
+    [ -f "$dir/evaluate-$set.json" ] || "$bin" evaluate --data "$data/$set" --split test --weights "$dir/run/best.safetensors" \
+      --threads 2 --json "$dir/evaluate-$set.json" >/dev/null 2>&1
+  done
+done
+python3 "$here/scripts/experiments/curves-table.py" "$exp" "${runs[@]}"
