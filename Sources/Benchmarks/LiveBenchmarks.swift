@@ -52,11 +52,7 @@ public enum LiveBenchmarks {
         // live.cpu: replay at 1x, the whole process's CPU time over the wall time.
         do {
             let engine = try TranscriptionEngine(network: network, description: description, settings: .live)
-            let source = MemorySource(samples: Array(signal.prefix(22050 * 10)), sampleRate: 22050, speed: 1)
-            let before = cpuSeconds(), start = Date()
-            _ = try LiveSession(engine: engine, source: source).run(stop: { false })
-            let share = 100 * (cpuSeconds() - before) / Date().timeIntervalSince(start)
-            rows.append(BenchmarkRow(name: "live.cpu", value: share, unit: "% of a core", threads: threads,
+            rows.append(BenchmarkRow(name: "live.cpu", value: try replayShare(engine, signal), unit: "% of a core", threads: threads,
                                      input: "replay of 10 s at 1x, default-size model, live defaults (stride 6, look-ahead 4; capture and transcription threads)",
                                      runs: 1))
         }
@@ -82,11 +78,7 @@ public enum LiveBenchmarks {
             }
             do {
                 let engine = try TranscriptionEngine(weights: trained, threads: threads, settings: latencySettings)
-                let source = MemorySource(samples: Array(signal.prefix(22050 * 10)), sampleRate: 22050, speed: 1)
-                let before = cpuSeconds(), start = Date()
-                _ = try LiveSession(engine: engine, source: source).run(stop: { false })
-                rows.append(BenchmarkRow(name: "live.cpu.trained", value: 100 * (cpuSeconds() - before) / Date().timeIntervalSince(start),
-                                         unit: "% of a core", threads: threads,
+                rows.append(BenchmarkRow(name: "live.cpu.trained", value: try replayShare(engine, signal), unit: "% of a core", threads: threads,
                                          input: "replay of 10 s at 1x, \(trainedModel.name), stride \(latencySettings.stride), "
                                              + "look-ahead \(latencySettings.lookahead ?? 0)", runs: 1))
             }
@@ -126,6 +118,15 @@ public enum LiveBenchmarks {
             }
         }
         return rows
+    }
+
+    /// The process's share of a core, in percent, while `engine` transcribes the first 10 s of
+    /// `signal` replayed at 1x (capture and transcription threads, as `replay`).
+    static func replayShare(_ engine: TranscriptionEngine, _ signal: [Float]) throws -> Double {
+        let source = MemorySource(samples: Array(signal.prefix(22050 * 10)), sampleRate: 22050, speed: 1)
+        let before = cpuSeconds(), start = Date()
+        _ = try LiveSession(engine: engine, source: source).run(stop: { false })
+        return 100 * (cpuSeconds() - before) / Date().timeIntervalSince(start)
     }
 
     /// User + system CPU seconds of this process.

@@ -93,14 +93,10 @@ public final class TrainingRun {
                 throw TrainingError(description: "the released weights '\(path)' have other settings (\(weights.network.config)) "
                     + "than this run (\(config)); pass the matching hyper-parameters or start fresh")
             }
-            if options.acceptOtherFrontEnd {
-                // Fine-tuning to a new front end: the tensors fit (the config matched), the notes must be the same.
-                var theirs = weights.description.data
-                theirs.frontEnd = data.frontEnd
-                try theirs.checkCompatible(with: data, this: path, other: trainFolder)
-            } else {
-                try weights.description.data.checkCompatible(with: data, this: path, other: trainFolder)
-            }
+            var theirData = weights.description.data
+            // Fine-tuning to a new front end: the tensors fit (the config matched); the notes must still be the same.
+            if options.acceptOtherFrontEnd { theirData.frontEnd = data.frontEnd }
+            try theirData.checkCompatible(with: data, this: path, other: trainFolder)
             // Fine-tuning: every tensor the weights have carries over; a head they lack starts
             // fresh (seeded, at its targets' base rate) - frame-only weights grow onset and velocity heads.
             net = try TranscriptionNetwork(config: config, seed: options.seed)
