@@ -25,10 +25,10 @@ def new_block(template, rng):
     out = {}
     for name in BLOCK:
         shape = template[name].shape
-        if name.startswith(("ln1.weight", "ln2.weight")):
+        if name in ("ln1.weight", "ln2.weight"):
             out[name] = np.ones(shape, np.float32)
-        elif name.startswith(("attn.out.", "mlp.fc2.")) or name.startswith(("ln1.bias", "ln2.bias")):
-            out[name] = np.zeros(shape, np.float32)
+        elif name in ("ln1.bias", "ln2.bias") or name.startswith(("attn.out.", "mlp.fc2.")):
+            out[name] = np.zeros(shape, np.float32)   # no output: the block adds nothing yet
         else:
             fan_in = template[name.replace(".bias", ".weight")].shape[1]
             bound = 1 / np.sqrt(fan_in)
@@ -47,7 +47,7 @@ def main():
         tensors = load_file(args.source)
         with safe_open(args.source, "np") as f:
             metadata = dict(f.metadata() or {})
-    except (OSError, ValueError, Exception) as error:  # safetensors raises its own error type
+    except Exception as error:  # OSError, or safetensors' own error type for a damaged file
         sys.exit(f"{args.source}: cannot read it as safetensors weights ({error})")
     layers = int(metadata.get("n_layers", "0"))
     if layers < 1 or any(f"blocks.{layers - 1}.{name}" not in tensors for name in BLOCK):
