@@ -63,6 +63,8 @@ public final class StreamingCQT {
     private let levels: [LevelBuffer]
     private let ffts: [RealFFT]
     private let frame: UnsafeMutableBufferPointer<Float>
+    /// mel: the DFT magnitudes the bands sum (the frame itself for cqt and stft).
+    private let magnitudes: UnsafeMutableBufferPointer<Float>
     private let epsilon: Float
     private let chunk: Int
 
@@ -93,10 +95,15 @@ public final class StreamingCQT {
         }
         frame = .allocate(capacity: bank.settings.binCount)
         frame.initialize(repeating: 0)
+        magnitudes = bank.melBands.isEmpty ? frame : .allocate(capacity: bank.groupOutputs)
+        if !bank.melBands.isEmpty { magnitudes.initialize(repeating: 0) }
         epsilon = Float(bank.settings.compressionEpsilon)
     }
 
-    deinit { frame.deallocate() }
+    deinit {
+        if magnitudes.baseAddress != frame.baseAddress { magnitudes.deallocate() }
+        frame.deallocate()
+    }
 
     /// Samples after a frame's instant that must arrive before it is delivered.
     public var lookahead: Int { bank.lookahead }
@@ -243,7 +250,7 @@ public final class StreamingCQT {
 
     private func computeFrame(_ t: Int) {
         let hop = settings.hopLength
-        let out = frame.baseAddress!
+        let out = magnitudes.baseAddress!
         for (index, g) in bank.groups.enumerated() {
             let fft = ffts[index]
             let input = fft.input.baseAddress!
@@ -265,7 +272,15 @@ public final class StreamingCQT {
                 }
             }
         }
-        logInPlace(out, count: frame.count, epsilon: epsilon)
+        let bands = bank.melBands
+        for m in bands.indices {
+            var sum: Float = 0
+            bands[m].weights.withUnsafeBufferPointer { w in
+                for k in 0..<w.count { sum += w[k] * out[bands[m].first + k] }
+            }
+            frame[m] = sum
+        }
+        logInPlace(frame.baseAddress!, count: frame.count, epsilon: epsilon)
     }
 }
 

@@ -17,13 +17,20 @@ struct CQTOptions: ParsableArguments {
     var alignment: CQTAlignment = .causal
     @Option(help: "Variable-Q offset in Hz (shorter low filters, less latency).")
     var gamma: Double = 0
+    @Option(help: ArgumentHelp("cqt (the model's), or for comparison stft (log-STFT) or mel (log-mel): as many bins as the CQT's.",
+                               valueName: "kind"))
+    var frontEnd: FrequencyScale = .cqt
+    @Option(help: "stft and mel: samples in the DFT's Hann window.")
+    var windowLength: Int = 2048
 
     var settings: CQTSettings {
-        CQTSettings(sampleRate: sr, hopLength: hopLength, binsPerNote: binsPerNote, gamma: gamma, alignment: alignment)
+        CQTSettings(sampleRate: sr, hopLength: hopLength, binsPerNote: binsPerNote, gamma: gamma, alignment: alignment,
+                    scale: frontEnd, windowLength: windowLength)
     }
 }
 
 extension CQTAlignment: ExpressibleByArgument {}
+extension FrequencyScale: ExpressibleByArgument {}
 
 struct CQT: ParsableCommand {
     static let configuration = CommandConfiguration(

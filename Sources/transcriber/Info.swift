@@ -26,7 +26,10 @@ struct Info: ParsableCommand {
         do {
             let data = try WeightsDescription(data: DataDescription(metadata: metadata, of: weights), network: config, of: weights).data
             let f = data.frontEnd
-            print("front end: \(f.sampleRate) Hz, hop \(f.hopLength), \(f.binsPerNote) bins per note from \(NoteName.name(ofMIDI: f.lowestNote)), "
+            let bins = f.scale == .cqt ? "\(f.binsPerNote) bins per note from \(NoteName.name(ofMIDI: f.lowestNote))"
+                : "\(f.scale == .stft ? "log-STFT" : "log-mel"), \(f.binCount) bins from \(Int(f.frequency(ofBin: 0))) Hz to "
+                + "\(Int(f.frequency(ofBin: f.binCount - 1))) Hz, \(f.windowLength)-sample window"
+            print("front end: \(f.sampleRate) Hz, hop \(f.hopLength), \(bins), "
                   + "\(f.alignment.rawValue) alignment; window \(data.windowFrames) frames; "
                   + (data.onlyNoteNames ? "12 pitch classes" : "\(data.space.count) keys"))
         } catch {
