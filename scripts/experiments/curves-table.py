@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The learning-curve table of docs/EXPERIMENTS.md from learning-curves.sh's outputs: per run,
-its size and data, its last epoch's training and validation loss, and both held-out splits.
+its size, data and front end, its last epoch's training and validation loss, and both held-out splits.
    scripts/experiments/curves-table.py EXPERIMENTS_DIR RUN..."""
 import json
 import os
@@ -12,12 +12,12 @@ def main():
     if len(sys.argv) < 3:
         sys.exit("usage: curves-table.py EXPERIMENTS_DIR RUN...")
     root, runs = sys.argv[1], sys.argv[2:]
-    print("| layers | data | parameters | training windows | train loss | validation loss | FluidR3 frame F1 | note F1 "
+    print("| layers | data | front end | parameters | training windows | train loss | validation loss | FluidR3 frame F1 | note F1 "
           "| TimGM6mb frame F1 | note F1 | training min |")
-    print("|---" * 11 + "|")
+    print("|---" * 12 + "|")
     for name in runs:
         d = os.path.join(root, f"scratch-{name}")
-        layers, fraction = name.split("-", 1)
+        layers, fraction, *front = name.split("-", 2)
         params = windows = last = None
         minutes = 0.0
         try:
@@ -34,7 +34,7 @@ def main():
                     minutes += seconds / 60
         except FileNotFoundError:
             pass
-        cells = [layers, fraction, params or "not run", windows or "not run"]
+        cells = [layers, fraction, front[0] if front else "cqt", params or "not run", windows or "not run"]
         cells += list(last) if last else ["not run"] * 2
         for split in ["fluidr3", "unseen-soundfont"]:
             try:

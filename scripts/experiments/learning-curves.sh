@@ -4,10 +4,12 @@
 # nothing on a quarter, a half and all of batch A's training recordings; a training loss far below
 # the validation loss, and held-out scores that rise with data, say data; a larger network that
 # fits its training data better without scoring better held-out says the same.
+# Question 3's log-STFT and log-mel front ends are runs of the same budget on their own input.
 #   scripts/experiments/learning-curves.sh [DATA_DIR] [RUN...]
-# RUN is SIZE-FRACTION: 4-quarter 4-half 4-all 8-quarter 8-half 8-all (default: all six). DATA_DIR
-# as fine-tune-variants.sh's, whose control variant's windows (batch A, 1 s, today's CQT) are
-# reused (preprocessed here if missing). Resumable like it.
+# RUN is SIZE-FRACTION[-FRONT_END]: 4-quarter 4-half 4-all 8-quarter 8-half 8-all (default: these
+# six), 4-all-stft, 4-all-mel. DATA_DIR as fine-tune-variants.sh's, whose control variant's windows
+# (batch A, 1 s, today's CQT) are reused (preprocessed here if missing); a front end's windows are
+# batch A preprocessed with --front-end (experiments/front-end-NAME/windows). Resumable like it.
 #
 # The budget: 4 epochs of the fraction, lr 8e-4 cosine (the first stage's), 16 windows a step,
 # onsets weighted 3, seed 21, validation seed 0 (a tenth of the fraction's recordings; a quarter
@@ -26,18 +28,25 @@ windows=$exp/control/windows
 make -C "$here" build >/dev/null
 
 for name in "${runs[@]}"; do
-  layers=${name%%-*} fraction=${name#*-}
+  layers=${name%%-*} rest=${name#*-}
+  fraction=${rest%%-*} front=cqt source=$windows
+  [[ $rest == *-* ]] && front=${rest#*-}
+  if [ "$front" != cqt ]; then
+    source=$exp/front-end-$front/windows
+    "$bin" preprocess --data "$exp/batch-a" --out "$source" --n-batches 0 --num-workers 2 --front-end "$front" \
+      2>&1 | tr '\r' '\n' | grep -v '^\[' || true
+  fi
   case $fraction in quarter) every=4 ;; half) every=2 ;; all) every=1 ;;
-    *) echo "unknown run '$name' (SIZE-FRACTION: 4 or 8 layers, quarter, half or all)" >&2; exit 2 ;; esac
+    *) echo "unknown run '$name' (SIZE-FRACTION[-FRONT_END]: 4 or 8 layers, quarter, half or all, stft or mel)" >&2; exit 2 ;; esac
   dir=$exp/scratch-$name
   mkdir -p "$dir/windows/train"
-  ln -sfn "$windows/test" "$dir/windows/test"
+  ln -sfn "$source/test" "$dir/windows/test"
   i=0
-  for f in "$windows"/train/*.safetensors; do
+  for f in "$source"/train/*.safetensors; do
     [ $((i % every)) = 0 ] && ln -sf "$f" "$dir/windows/train/"
     i=$((i + 1))
   done
-  echo "== scratch $name: $layers layers, $(ls "$dir/windows/train" | wc -l) recordings"
+  echo "== scratch $name: $layers layers, $front, $(ls "$dir/windows/train" | wc -l) recordings"
   from=()
   ls "$dir"/run/epoch-*.safetensors >/dev/null 2>&1 && from=(--load-weights dev)
   "$bin" train --data "$dir/windows" --run-dir "$dir/run" --epochs 4 --lr 8e-4 --lr-schedule cosine --batch-size 16 \
