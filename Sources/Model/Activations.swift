@@ -10,7 +10,7 @@ final class Activations {
     var rows: Int { batch * frames }
 
     // Forward
-    let input: UnsafeMutablePointer<Float>      // (R, F)      the input, kept for conv1's backward
+    let input: UnsafeMutablePointer<Float>      // (Hs, R, F)  conv1's input (Hs harmonics stacked), kept for its backward
     let cols: UnsafeMutablePointer<Float>       // (C*k, chunk*F) im2col scratch of one chunk of frames
     let extraCols: [UnsafeMutablePointer<Float>] // the same, one per split-window thread
     let a1: UnsafeMutablePointer<Float>         // (C, R, F)   conv1 + ReLU
@@ -71,7 +71,7 @@ final class Activations {
         func trainingOnly(_ count: Int) -> UnsafeMutablePointer<Float> { floats(training ? count : 1) }
 
         let scratch = frequencyConvScratchCount(channelsIn: c, bins: f, kernel: k)
-        input = floats(r * f); cols = floats(scratch)
+        input = floats(config.inputChannels * r * f); cols = floats(scratch)
         extraCols = (0..<extraScratch).map { _ in floats(scratch) }
         a1 = floats(c * r * f); a2 = floats(c * r * f)
         let indices = UnsafeMutablePointer<Int32>.allocate(capacity: r * c * n)

@@ -1,4 +1,5 @@
 // ModelConfig: the network's hyper-parameters, their defaults (the seed's), and derived sizes.
+import Foundation
 
 /// Hyper-parameters of the transcription network (MODEL.md). Every one is settable; the
 /// defaults are the seed's best model (1,840,252 parameters).
@@ -24,10 +25,14 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     /// begin in the frame, and how hard they were struck.
     public var onsetHead: Bool = false
     public var velocityHead: Bool = false
+    /// Harmonic stacking (basic-pitch's input): conv1 reads one channel per entry h, the input
+    /// shifted down by h's interval (12 * binsPerNote * log2 h bins, silence past the top), so
+    /// bin b of channel h holds the h-th harmonic of bin b's pitch. [1] is the plain input.
+    public var harmonics: [Double] = [1]
 
     public init(c: Int = 3, embedDim: Int = 192, nLayers: Int = 4, nHeads: Int = 4, headDim: Int = 32,
                 nNotes: Int = 88, binsPerNote: Int = 4, nBins: Int = 352, mlpRatio: Int = 4, kernelSize: Int = 5,
-                onsetHead: Bool = false, velocityHead: Bool = false) {
+                onsetHead: Bool = false, velocityHead: Bool = false, harmonics: [Double] = [1]) {
         self.c = c
         self.embedDim = embedDim
         self.nLayers = nLayers
@@ -40,11 +45,19 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         self.kernelSize = kernelSize
         self.onsetHead = onsetHead
         self.velocityHead = velocityHead
+        self.harmonics = harmonics
     }
 
     /// The heads this network has, in their parameter order: the frame head always.
     public var heads: [NetworkHead] {
         [.frame] + (onsetHead ? [.onset] : []) + (velocityHead ? [.velocity] : [])
+    }
+
+    /// conv1's input channels: one per harmonic.
+    public var inputChannels: Int { harmonics.count }
+    /// Bins from a pitch to its h-th harmonic, for each of `harmonics`.
+    public var harmonicShifts: [Int] {
+        harmonics.map { Int((Double(12 * binsPerNote) * log2($0)).rounded()) }
     }
 
     /// C, encoder channels.
@@ -69,13 +82,19 @@ public struct ModelConfig: Sendable, Equatable, Codable {
                     "n_bins (\(nBins)) must be a multiple of bins_per_note (\(binsPerNote)) so that pooling gives whole notes")
         try require(kernelSize % 2 == 1, "the convolution kernel must have an odd number of taps (it has \(kernelSize))")
         try require(embedDim % 2 == 0, "embed_dim must be even for the sinusoidal positions (it is \(embedDim))")
+        try require(!harmonics.isEmpty && harmonics.allSatisfy { $0 > 0 } && Set(harmonicShifts).count == harmonics.count,
+                    "harmonics must be positive and at least a bin apart (they are \(harmonics))")
+        try require(harmonics.count <= channels,
+                    "at most \(channels) harmonics (the encoder's channels, 4c) can be stacked; there are \(harmonics.count)")
+        try require(harmonicShifts.allSatisfy { abs($0) < nBins },
+                    "every harmonic must fall within the \(nBins) bins (\(harmonics) shift by \(harmonicShifts) bins)")
     }
 
     /// Parameter names and shapes in PyTorch's registration order (MODEL.md).
     public var parameterShapes: [(name: String, shape: [Int])] {
         let cc = channels, d = embedDim, k = kernelSize
         var list: [(String, [Int])] = [
-            ("encoder.conv1.weight", [cc, 1, 1, k]), ("encoder.conv1.bias", [cc]),
+            ("encoder.conv1.weight", [cc, inputChannels, 1, k]), ("encoder.conv1.bias", [cc]),
             ("encoder.conv2.weight", [cc, cc, 1, k]), ("encoder.conv2.bias", [cc]),
             ("encoder.proj.weight", [d, cc * pooledNotes]), ("encoder.proj.bias", [d]),
         ]
@@ -132,7 +151,7 @@ extension ModelConfig {
     public func forwardFLOPs(frames t: Int) -> Double {
         let f = Double(nBins), c = Double(channels), k = Double(kernelSize), n = Double(pooledNotes)
         let d = Double(embedDim), a = Double(attentionWidth), m = Double(hiddenWidth), tt = Double(t)
-        let encoder = tt * f * c * k + tt * f * c * c * k + tt * c * n * d
+        let encoder = tt * f * c * Double(inputChannels) * k + tt * f * c * c * k + tt * c * n * d
         let block = tt * d * 3 * a + 2 * Double(nHeads) * tt * tt * Double(headDim) + tt * a * d + 2 * tt * d * m
         let head = tt * d * d + tt * d * Double(nNotes)
         return 2 * (encoder + Double(nLayers) * block + Double(heads.count) * head)

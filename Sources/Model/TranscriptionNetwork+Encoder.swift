@@ -5,18 +5,21 @@
 
 extension TranscriptionNetwork {
     /// Rows `rows` of the encoder for `input` (R, F), into `acts.encoded` (R, D), before the
-    /// positions. `part` picks the im2col scratch when rows are split between threads. The input
-    /// is kept for conv1's backward only when `acts` is ready for training.
+    /// positions. `part` picks the im2col scratch when rows are split between threads. conv1's
+    /// input is kept for its backward when `acts` is ready for training, and is built there
+    /// whenever harmonics are stacked.
     func encoderForward(_ input: UnsafePointer<Float>, rows: Range<Int>, part: Int, parts: Int, acts: Activations) {
         let w = weights, cfg = config
         let r = acts.rows, f = cfg.nBins, c = cfg.channels, k = cfg.kernelSize
         let n = cfg.pooledNotes, d = cfg.embedDim, plane = r * f
         let cols = parts == 1 ? acts.cols : acts.extraCols[part]
-        if acts.trainingReady {
-            (acts.input + rows.lowerBound * f).update(from: input + rows.lowerBound * f, count: rows.count * f)
+        var convInput = input
+        if acts.trainingReady || cfg.inputChannels > 1 {
+            stackHarmonics(acts.input, input, rows: rows, plane: plane)
+            convInput = UnsafePointer(acts.input)
         }
-        frequencyConvForward(acts.a1, cols, input, w.conv1Weight, w.conv1Bias, channelsIn: 1, channelsOut: c,
-                             rows: r, bins: f, kernel: k, rowRange: rows)
+        frequencyConvForward(acts.a1, cols, convInput, w.conv1Weight, w.conv1Bias, channelsIn: cfg.inputChannels,
+                             channelsOut: c, rows: r, bins: f, kernel: k, rowRange: rows)
         for ch in 0..<c { reluForward(acts.a1 + ch * plane + rows.lowerBound * f, count: rows.count * f) }
         frequencyConvForward(acts.a2, cols, acts.a1, w.conv2Weight, w.conv2Bias, channelsIn: c, channelsOut: c,
                              rows: r, bins: f, kernel: k, rowRange: rows)
@@ -25,6 +28,21 @@ extension TranscriptionNetwork {
                                 pool: cfg.binsPerNote, rowRange: rows)
         linearForward(acts.encoded + rows.lowerBound * d, acts.pooled + rows.lowerBound * c * n, w.projWeight,
                       w.projBias, rows: rows.count, inputs: c * n, outputs: d)
+    }
+
+    /// Rows `rows` of conv1's input (Hs, R, F): channel h is `input` (R, F) read `harmonicShifts[h]`
+    /// bins higher, 0 (silence in the front end's log scale) where that passes either end.
+    func stackHarmonics(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, rows: Range<Int>, plane: Int) {
+        let f = config.nBins
+        for (h, shift) in config.harmonicShifts.enumerated() {
+            for row in rows {
+                let source = input + row * f, target = out + h * plane + row * f
+                let from = max(0, -shift), to = min(f, f - shift)   // target bins whose source b + shift exists
+                if from > 0 { target.update(repeating: 0, count: from) }
+                if to > from { target.advanced(by: from).update(from: source.advanced(by: from + shift), count: to - from) }
+                if to < f { target.advanced(by: max(to, 0)).update(repeating: 0, count: f - max(to, 0)) }
+            }
+        }
     }
 
     /// Rows `rows` of the first residual stream: the encoder's output `encoded` (R, D) plus the
@@ -77,6 +95,6 @@ extension TranscriptionNetwork {
                               channelsIn: c, channelsOut: c, rows: r, bins: f, kernel: k)
         reluBackward(acts.dA1, acts.a1, count: c * r * f)
         frequencyConvBackward(nil, g.conv1Weight, g.conv1Bias, acts.cols, acts.dCols, acts.dA1, acts.input, w.conv1Weight,
-                              channelsIn: 1, channelsOut: c, rows: r, bins: f, kernel: k)
+                              channelsIn: cfg.inputChannels, channelsOut: c, rows: r, bins: f, kernel: k)
     }
 }

@@ -52,15 +52,18 @@ public enum WeightsFile {
 extension ModelConfig {
     /// The metadata keys of MODEL.md for the network's settings.
     /// `outputs` lists the heads ("frame,onset,velocity"); a file without it (every file written
-    /// before there were other heads) has the frame head alone.
+    /// before there were other heads) has the frame head alone. `harmonics` ("0.5,1,2,3") is
+    /// written only for a stacked input; a file without it reads its input plain.
     public var metadata: [String: String] {
-        [
+        var keys = [
             "format_version": WeightsFile.formatVersion,
             "c": "\(c)", "embed_dim": "\(embedDim)", "n_layers": "\(nLayers)", "n_heads": "\(nHeads)",
             "head_dim": "\(headDim)", "n_notes": "\(nNotes)", "bins_per_note": "\(binsPerNote)",
             "n_bins": "\(nBins)", "mlp_ratio": "\(mlpRatio)", "kernel_size": "\(kernelSize)",
             "outputs": heads.map(\.rawValue).joined(separator: ","),
         ]
+        if harmonics != [1] { keys["harmonics"] = harmonics.map { "\($0)" }.joined(separator: ",") }
+        return keys
     }
 
     /// Reads the settings from weights metadata. Every MODEL.md key must be there;
@@ -92,6 +95,13 @@ extension ModelConfig {
             }
             onsetHead = names.contains("onset")
             velocityHead = names.contains("velocity")
+        }
+        if let text = metadata["harmonics"] {
+            let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw .badMetadata(key: "harmonics", problem: "is '\(text)', not a list of positive numbers such as 0.5,1,2,3")
+            }
+            harmonics = values.map { $0! }
         }
     }
 }

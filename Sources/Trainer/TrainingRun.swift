@@ -69,6 +69,10 @@ public final class TrainingRun {
         config.nBins = data.frontEnd.binCount
         config.nNotes = data.space.count
         config.binsPerNote = data.frontEnd.binsPerNote
+        if config.harmonics != [1] && data.frontEnd.scale != .cqt {
+            throw TrainingError(description: "--harmonics shifts by musical intervals, which needs the CQT's log-spaced bins; "
+                + "the windows in '\(trainFolder)' are \(data.frontEnd.scale.rawValue): preprocess them with --front-end cqt")
+        }
         let heads = try options.outputs ?? resumed.map { try ModelConfig(metadata: $0.metadata).heads } ?? NetworkHead.allCases
         config.onsetHead = heads.contains(.onset)
         config.velocityHead = heads.contains(.velocity)

@@ -33,6 +33,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Width of each head.") var headDim: Int = 32
     @Option(help: "Encoder width multiplier (4c channels).") var c: Int = 3
     @Option(help: "Transformer width.") var embedDim: Int = 192
+    @Option(help: ArgumentHelp("Harmonics stacked as conv1's input channels, e.g. 0.5,1,2,3,4,5 (basic-pitch's input); 1 is the plain CQT.",
+                               discussion: "A new network's setting (trained from scratch); a resumed run passes the same list."))
+    var harmonics: String = "1"
     @Option(help: "main (the released weights), dev (resume the latest checkpoint of --run-dir), or a weights file to start from.")
     var loadWeights: String?
     @Flag(help: ArgumentHelp("Start from --load-weights made with another front end (another --gamma, hop or alignment).",
@@ -103,7 +106,12 @@ struct TrainCommand: ParsableCommand {
         options.epochs = epochs
         options.schedule = LearningRateSchedule(rawValue: lrSchedule) ?? .constant
         options.allowedErrors = allowedErrors
-        options.model = ModelConfig(c: c, embedDim: embedDim, nLayers: nLayers, nHeads: nHeads, headDim: headDim)
+        let stacked = harmonics.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !stacked.isEmpty, stacked.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ValidationError("--harmonics is a list of positive numbers such as 0.5,1,2,3,4,5; '\(harmonics)' is not")
+        }
+        options.model = ModelConfig(c: c, embedDim: embedDim, nLayers: nLayers, nHeads: nHeads, headDim: headDim,
+                                    harmonics: stacked.map { $0! })
         options.threads = threads
         options.seed = seed
         options.validationFraction = validationFraction

@@ -195,7 +195,18 @@ func probe(_ out: UnsafePointer<Float>, _ r: Tensor) -> Double {
     /// with residual dropout too (the same masks in every forward, as the seed is fixed).
     @Test(arguments: [Float(0), 0.3])
     func wholeNetwork(dropout: Float) throws {
-        let config = ModelConfig(c: 1, embedDim: 8, nLayers: 2, nHeads: 2, headDim: 4, nNotes: 5, binsPerNote: 2, nBins: 12)
+        try checkWholeNetwork(ModelConfig(c: 1, embedDim: 8, nLayers: 2, nHeads: 2, headDim: 4, nNotes: 5, binsPerNote: 2, nBins: 12),
+                              dropout: dropout)
+    }
+
+    /// conv1 reading harmonics stacked below, at and above the input (shifts -24, 0, 24, 38 bins,
+    /// some past either end): its weight's gradient covers every channel.
+    @Test func wholeNetworkWithStackedHarmonics() throws {
+        try checkWholeNetwork(ModelConfig(c: 1, embedDim: 8, nLayers: 1, nHeads: 2, headDim: 4, nNotes: 5, binsPerNote: 2,
+                                          nBins: 48, harmonics: [0.5, 1, 2, 3]), dropout: 0)
+    }
+
+    func checkWholeNetwork(_ config: ModelConfig, dropout: Float) throws {
         let net = try TranscriptionNetwork(config: config, seed: 11)
         net.dropout = dropout > 0 ? ResidualDropout(rate: dropout, seed: 21) : nil
         var g = SplitMix64(seed: 8)
