@@ -1,30 +1,44 @@
 #!/usr/bin/env python3
-"""The learning-curve table of docs/EXPERIMENTS.md from learning-curves.sh's outputs: per run,
-its size, data and front end, its last epoch's training and validation loss, and both held-out splits.
+"""The from-scratch table of docs/EXPERIMENTS.md from learning-curves.sh's outputs: per run, its
+size, data and input, its last epoch's training and validation loss, both held-out splits (frame
+F1, exact frames, note F1), and from bench.json its live cost and latency. A run whose evaluation
+or bench rows are missing is listed with what is missing.
    scripts/experiments/curves-table.py EXPERIMENTS_DIR RUN..."""
 import json
 import os
 import re
 import sys
 
+SIZES = {"4": "4 layers", "8": "8 layers", "4x2": "4 layers, 1.5x wide", "4x4": "4 layers, 2x wide"}
+INPUTS = {"cqt": "CQT", "stft": "log-STFT", "mel": "log-mel", "stacked": "CQT, 6 harmonics stacked"}
+
+
+def load(path):
+    try:
+        return json.load(open(path))
+    except FileNotFoundError:
+        return None
+    except (json.JSONDecodeError, KeyError) as error:
+        sys.exit(f"{path}: not the JSON that evaluate or bench writes ({error})")
+
 
 def main():
     if len(sys.argv) < 3:
         sys.exit("usage: curves-table.py EXPERIMENTS_DIR RUN...")
     root, runs = sys.argv[1], sys.argv[2:]
-    print("| layers | data | front end | parameters | training windows | train loss | validation loss | FluidR3 frame F1 | note F1 "
-          "| TimGM6mb frame F1 | note F1 | training min |")
-    print("|---" * 12 + "|")
+    print("| network | data | input | parameters | train loss | validation loss | FluidR3 frame F1 | exact | note F1 "
+          "| TimGM6mb frame F1 | exact | note F1 | live ms/window | live latency A2 / A4 (ms) | training min |")
+    print("|---" * 15 + "|")
     for name in runs:
         d = os.path.join(root, f"scratch-{name}")
-        layers, fraction, *front = name.split("-", 2)
-        params = windows = last = None
+        size, fraction, *front = name.split("-", 2)
+        params = last = None
         minutes = 0.0
         try:
             for line in open(os.path.join(d, "train.log")):
                 m = re.match(r"training ([\d,]+) parameters on (\d+) windows", line)
                 if m:
-                    params, windows = m.group(1), m.group(2)
+                    params = m.group(1)
                 m = re.match(r"epoch \d+: train loss ([\d.]+), validation loss ([\d.]+),.*, ((?:\d+:)?\d+:\d+)\s*$", line)
                 if m:
                     last = (m.group(1), m.group(2))
@@ -34,16 +48,20 @@ def main():
                     minutes += seconds / 60
         except FileNotFoundError:
             pass
-        cells = [layers, fraction, front[0] if front else "cqt", params or "not run", windows or "not run"]
+        cells = [SIZES.get(size, size), fraction, INPUTS.get(front[0] if front else "cqt", front), params or "not run"]
         cells += list(last) if last else ["not run"] * 2
         for split in ["fluidr3", "unseen-soundfont"]:
-            try:
-                m = json.load(open(os.path.join(d, f"evaluate-{split}.json")))["metrics"]
-                cells += [f"{m['frame_f1']:.3f}", f"{m['note_f1']:.3f}"]
-            except FileNotFoundError:
-                cells += ["not run"] * 2
-            except (json.JSONDecodeError, KeyError) as error:
-                sys.exit(f"{d}/evaluate-{split}.json: not what evaluate writes ({error})")
+            e = load(os.path.join(d, f"evaluate-{split}.json"))
+            if e is None:
+                cells += ["not run"] * 3
+                continue
+            m = e["metrics"]
+            cells += [f"{m['frame_f1']:.3f}", f"{m['exact_frame_accuracy_k0']:.3f}", f"{m['note_f1']:.3f}"]
+        rows = {r["name"]: r for r in (load(os.path.join(d, "bench.json")) or [])}
+        window = rows.get("live.window.trained")
+        cells.append(f"{window['value']:.1f}" if window else "not run")
+        a2, a4 = rows.get("live.latency.string.A2"), rows.get("live.latency.string.A4")
+        cells.append(" / ".join(f"{r['value']:.0f}" if r else "none heard" for r in (a2, a4)) if rows else "not run")
         cells.append(f"{minutes:.0f}" if minutes else "not run")
         print("| " + " | ".join(cells) + " |")
 

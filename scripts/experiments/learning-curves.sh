@@ -4,17 +4,22 @@
 # nothing on a quarter, a half and all of batch A's training recordings; a training loss far below
 # the validation loss, and held-out scores that rise with data, say data; a larger network that
 # fits its training data better without scoring better held-out says the same.
-# Question 3's log-STFT and log-mel front ends are runs of the same budget on their own input.
+# Wider networks answer the same question by width, and question 3's log-STFT, log-mel and
+# harmonic-stacked inputs are runs of the same budget on their own input.
 #   scripts/experiments/learning-curves.sh [DATA_DIR] [RUN...]
-# RUN is SIZE-FRACTION[-FRONT_END]: 4-quarter 4-half 4-all 8-quarter 8-half 8-all (default: these
-# six), 4-all-stft, 4-all-mel. DATA_DIR as fine-tune-variants.sh's, whose control variant's windows
-# (batch A, 1 s, today's CQT) are reused (preprocessed here if missing); a front end's windows are
-# batch A preprocessed with --front-end (experiments/front-end-NAME/windows). Resumable like it.
+# RUN is SIZE-FRACTION[-INPUT]. SIZE: 4 or 8 layers, 4x2 or 4x4 for 4 layers about 2x and 4x the
+# parameters by width (embed 288 with 6 heads, 384 with 8); FRACTION: quarter, half, all; INPUT:
+# stft or mel (batch A preprocessed with that --front-end, experiments/front-end-NAME/windows),
+# stacked (the CQT with harmonics 0.5,1,2,3,4,5 stacked as conv1's channels). Default: 4-quarter
+# 4-half 4-all 8-quarter 8-half 8-all. DATA_DIR as fine-tune-variants.sh's, whose control
+# variant's windows (batch A, 1 s, today's CQT) are reused (preprocessed here if missing).
+# Resumable like it.
 #
 # The budget: 4 epochs of the fraction, lr 8e-4 cosine (the first stage's), 16 windows a step,
 # onsets weighted 3, seed 21, validation seed 0 (a tenth of the fraction's recordings; a quarter
 # is every fourth recording of batch A by id, a half every second). best.safetensors is evaluated
-# on both held-out splits with file's decoding. 3-20 min a run on two cores.
+# on both held-out splits with file's decoding, and `bench --only live` measures its cost per
+# live window and its latency at A2 and A4 (fine-tune-variants.sh's). 3-40 min a run on two cores.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 data=${1:-$here/data}
@@ -28,16 +33,20 @@ windows=$exp/control/windows
 make -C "$here" build >/dev/null
 
 for name in "${runs[@]}"; do
-  layers=${name%%-*} rest=${name#*-}
-  fraction=${rest%%-*} front=cqt source=$windows
+  size=${name%%-*} rest=${name#*-}
+  fraction=${rest%%-*} front=cqt source=$windows shape=()
   [[ $rest == *-* ]] && front=${rest#*-}
-  if [ "$front" != cqt ]; then
-    source=$exp/front-end-$front/windows
+  case $size in 4|8) ;; 4x2) shape=(--embed-dim 288 --n-heads 6) ;; 4x4) shape=(--embed-dim 384 --n-heads 8) ;;
+    *) echo "unknown size in '$name' (4, 8, 4x2 or 4x4)" >&2; exit 2 ;; esac
+  layers=${size%%x*}
+  case $front in cqt) ;; stacked) shape+=(--harmonics 0.5,1,2,3,4,5) ;; stft|mel) source=$exp/front-end-$front/windows ;;
+    *) echo "unknown input in '$name' (stft, mel or stacked)" >&2; exit 2 ;; esac
+  if [ "$source" != "$windows" ]; then
     "$bin" preprocess --data "$exp/batch-a" --out "$source" --n-batches 0 --num-workers 2 --front-end "$front" \
       2>&1 | tr '\r' '\n' | grep -v '^\[' || true
   fi
   case $fraction in quarter) every=4 ;; half) every=2 ;; all) every=1 ;;
-    *) echo "unknown run '$name' (SIZE-FRACTION[-FRONT_END]: 4 or 8 layers, quarter, half or all, stft or mel)" >&2; exit 2 ;; esac
+    *) echo "unknown fraction in '$name' (quarter, half or all)" >&2; exit 2 ;; esac
   dir=$exp/scratch-$name
   mkdir -p "$dir/windows/train"
   ln -sfn "$source/test" "$dir/windows/test"
@@ -46,16 +55,17 @@ for name in "${runs[@]}"; do
     [ $((i % every)) = 0 ] && ln -sf "$f" "$dir/windows/train/"
     i=$((i + 1))
   done
-  echo "== scratch $name: $layers layers, $front, $(ls "$dir/windows/train" | wc -l) recordings"
+  echo "== scratch $name: $layers layers ${shape[*]}, $front, $(ls "$dir/windows/train" | wc -l) recordings"
   from=()
   ls "$dir"/run/epoch-*.safetensors >/dev/null 2>&1 && from=(--load-weights dev)
   "$bin" train --data "$dir/windows" --run-dir "$dir/run" --epochs 4 --lr 8e-4 --lr-schedule cosine --batch-size 16 \
-    --threads 2 --seed 21 --validation-seed 0 --onset-positive-weight 3 --n-layers "$layers" "${from[@]}" 2>&1 \
+    --threads 2 --seed 21 --validation-seed 0 --onset-positive-weight 3 --n-layers "$layers" "${shape[@]}" "${from[@]}" 2>&1 \
     | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v '^\[' >>"$dir/train.log"
   grep '^epoch' "$dir/train.log" | tail -n 1
   for set in fluidr3 unseen-soundfont; do
     [ -f "$dir/evaluate-$set.json" ] || "$bin" evaluate --data "$data/$set" --split test --weights "$dir/run/best.safetensors" \
       --threads 2 --json "$dir/evaluate-$set.json" >/dev/null 2>&1
   done
+  [ -f "$dir/bench.json" ] || "$bin" bench --only live --weights "$dir/run/best.safetensors" --json "$dir/bench.json" >/dev/null
 done
 python3 "$here/scripts/experiments/curves-table.py" "$exp" "${runs[@]}"
