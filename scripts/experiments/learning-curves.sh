@@ -13,7 +13,8 @@
 # stacked (the CQT with harmonics 0.5,1,2,3,4,5 stacked as conv1's channels). Default: 4-quarter
 # 4-half 4-all 8-quarter 8-half 8-all. DATA_DIR as fine-tune-variants.sh's, whose control
 # variant's windows (batch A, 1 s, today's CQT) are reused (preprocessed here if missing).
-# Resumable like it.
+# Resumable like it. SEED=N (default 21) repeats runs with another initialisation and shuffle, in
+# scratch-RUN-seedN: how far two seeds of one run land apart is the noise the table is read against.
 #
 # The budget: 4 epochs of the fraction, lr 8e-4 cosine (the first stage's), 16 windows a step,
 # onsets weighted 3, seed 21, validation seed 0 (a tenth of the fraction's recordings; a quarter
@@ -27,6 +28,7 @@ shift || true
 runs=("$@")
 [ ${#runs[@]} -gt 0 ] || runs=(4-quarter 4-half 4-all 8-quarter 8-half 8-all)
 bin=$here/.build/release/transcriber
+seed=${SEED:-21}
 exp=$data/experiments
 windows=$exp/control/windows
 [ -d "$windows/train" ] || "$here/scripts/experiments/fine-tune-variants.sh" "$data" control
@@ -48,6 +50,7 @@ for name in "${runs[@]}"; do
   case $fraction in quarter) every=4 ;; half) every=2 ;; all) every=1 ;;
     *) echo "unknown fraction in '$name' (quarter, half or all)" >&2; exit 2 ;; esac
   dir=$exp/scratch-$name
+  [ "$seed" = 21 ] || dir=$dir-seed$seed
   mkdir -p "$dir/windows/train"
   ln -sfn "$source/test" "$dir/windows/test"
   i=0
@@ -59,7 +62,7 @@ for name in "${runs[@]}"; do
   from=()
   ls "$dir"/run/epoch-*.safetensors >/dev/null 2>&1 && from=(--load-weights dev)
   "$bin" train --data "$dir/windows" --run-dir "$dir/run" --epochs 4 --lr 8e-4 --lr-schedule cosine --batch-size 16 \
-    --threads 2 --seed 21 --validation-seed 0 --onset-positive-weight 3 --n-layers "$layers" "${shape[@]}" "${from[@]}" 2>&1 \
+    --threads 2 --seed "$seed" --validation-seed 0 --onset-positive-weight 3 --n-layers "$layers" "${shape[@]}" "${from[@]}" 2>&1 \
     | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v '^\[' >>"$dir/train.log"
   grep '^epoch' "$dir/train.log" | tail -n 1
   for set in fluidr3 unseen-soundfont; do
