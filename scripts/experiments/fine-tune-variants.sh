@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Questions 1-3 of docs/EXPERIMENTS.md at one fine-tuning budget: what the shipped network makes
-# of longer windows (2, 4, 8 s), of a variable-Q front end and of more layers (its blocks each
-# followed by new ones that start as the identity, grow_depth.py), against a control that is
-# fine-tuned the same way on today's input.
+# of longer windows (2, 4, 8 s), of a variable-Q front end, of harmonic stacking (conv1 reading
+# six harmonics, the new channels starting at zero, grow_harmonics.py) and of more layers (its
+# blocks each followed by new ones that start as the identity, grow_depth.py), against a control
+# that is fine-tuned the same way on today's input.
 #   scripts/experiments/fine-tune-variants.sh [DATA_DIR] [VARIANT...]
 # DATA_DIR is scripts/train-default-weights.sh's (its fluidr3/ corpus, batch A and the test split,
 # and its unseen-soundfont/ split); variants: control gamma-1 gamma-2 window-2s window-4s window-8s
-# layers-8 layers-16 (default: all). Resumable: finished windows, epochs, evaluations and bench rows are kept.
+# stacked layers-8 layers-16 (default: all). Resumable: finished windows, epochs, evaluations and bench rows are kept.
 #
 # The budget, the same for every variant: batch A (577 FluidR3 renderings, 6.1 h) preprocessed
 # with the variant's settings, 3 epochs from Models/default.safetensors at lr 3e-4 cosine, 16 s of
@@ -20,7 +21,7 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 data=${1:-$here/data}
 shift || true
 variants=("$@")
-all=(control gamma-1 gamma-2 window-2s window-4s window-8s layers-8 layers-16)
+all=(control gamma-1 gamma-2 window-2s window-4s window-8s stacked layers-8 layers-16)
 [ ${#variants[@]} -gt 0 ] || variants=("${all[@]}")
 bin=$here/.build/release/transcriber
 exp=$data/experiments
@@ -37,7 +38,7 @@ if [ ! -d "$source/test_labels" ]; then
 fi
 
 for variant in "${variants[@]}"; do
-  pre=() train=() seconds=1 layers=4
+  pre=() train=() seconds=1 layers=4 stacked=
   case $variant in
     control) ;;
     gamma-1) pre=(--gamma 1); train=(--new-front-end) ;;
@@ -45,6 +46,7 @@ for variant in "${variants[@]}"; do
     window-2s) seconds=2 ;;
     window-4s) seconds=4 ;;
     window-8s) seconds=8 ;;
+    stacked) stacked=0.5,1,2,3,4,5 ;;
     layers-8) layers=8 ;;
     layers-16) layers=16 ;;
     *) echo "unknown variant '$variant' (${all[*]})" >&2; exit 2 ;;
@@ -53,20 +55,27 @@ for variant in "${variants[@]}"; do
   batch=$((16 / seconds))
   stride=$((11 * seconds))   # file's 11 frames of a 43-frame window: about four windows over each frame
   mkdir -p "$dir"
-  [ "$layers" = 4 ] || [ -d "$dir/windows" ] || ln -sfn "$exp/control/windows" "$dir/windows"   # the control's input
+  [ "$layers" = 4 ] && [ -z "$stacked" ] || [ -d "$dir/windows" ] || ln -sfn "$exp/control/windows" "$dir/windows"   # the control's input
   echo "== $variant: layers $layers; preprocess ${pre[*]} --batch-seconds $seconds; train --batch-size $batch ${train[*]}; evaluate --stride $stride"
   "$bin" preprocess --data "$source" --out "$dir/windows" --n-batches 0 --num-workers 2 --batch-seconds "$seconds" "${pre[@]}" \
     2>&1 | tr '\r' '\n' | grep -v '^\[' || true
   from=(--load-weights "$here/Models/default.safetensors" "${train[@]}")
-  if [ "$layers" != 4 ]; then
+  shape=(--n-layers "$layers")
+  [ -z "$stacked" ] || shape+=(--harmonics "$stacked")
+  if [ "$layers" != 4 ] || [ -n "$stacked" ]; then
     venv=$here/scripts/experiments/.venv
     [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import numpy, safetensors" 2>/dev/null || {
       python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check numpy safetensors; }
-    [ -f "$dir/grown.safetensors" ] || "$venv/bin/python" "$here/scripts/experiments/grow_depth.py" \
-      "$here/Models/default.safetensors" "$dir/grown.safetensors" --layers "$layers" --seed 21
-    from=(--load-weights "$dir/grown.safetensors" --n-layers "$layers")
+    if [ -n "$stacked" ]; then
+      [ -f "$dir/grown.safetensors" ] || "$venv/bin/python" "$here/scripts/experiments/grow_harmonics.py" \
+        "$here/Models/default.safetensors" "$dir/grown.safetensors" --harmonics "$stacked"
+    else
+      [ -f "$dir/grown.safetensors" ] || "$venv/bin/python" "$here/scripts/experiments/grow_depth.py" \
+        "$here/Models/default.safetensors" "$dir/grown.safetensors" --layers "$layers" --seed 21
+    fi
+    from=(--load-weights "$dir/grown.safetensors" "${shape[@]}")
   fi
-  ls "$dir"/run/epoch-*.safetensors >/dev/null 2>&1 && from=(--load-weights dev --n-layers "$layers")
+  ls "$dir"/run/epoch-*.safetensors >/dev/null 2>&1 && from=(--load-weights dev "${shape[@]}")
   "$bin" train --data "$dir/windows" --run-dir "$dir/run" --epochs 3 --lr 3e-4 --lr-schedule cosine --batch-size "$batch" \
     --threads 2 --seed 21 --validation-seed 0 --onset-positive-weight 3 "${from[@]}" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v '^\[' >>"$dir/train.log"
   tail -n 3 "$dir/train.log"
