@@ -66,6 +66,14 @@ extension ModelConfig {
         return keys
     }
 
+    /// "0.5,1,2,3" as harmonics; nil unless every entry is a positive number (train's --harmonics
+    /// and the `harmonics` key read alike).
+    public static func harmonics(parsing text: String) -> [Double]? {
+        let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return values.map { $0! }
+    }
+
     /// Reads the settings from weights metadata. Every MODEL.md key must be there;
     /// mlp_ratio and kernel_size default to 4 and 5, outputs to "frame".
     public init(metadata: [String: String]) throws(SafeTensorsError) {
@@ -97,11 +105,10 @@ extension ModelConfig {
             velocityHead = names.contains("velocity")
         }
         if let text = metadata["harmonics"] {
-            let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            guard let values = ModelConfig.harmonics(parsing: text) else {
                 throw .badMetadata(key: "harmonics", problem: "is '\(text)', not a list of positive numbers such as 0.5,1,2,3")
             }
-            harmonics = values.map { $0! }
+            harmonics = values
         }
     }
 }

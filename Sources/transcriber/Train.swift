@@ -106,12 +106,11 @@ struct TrainCommand: ParsableCommand {
         options.epochs = epochs
         options.schedule = LearningRateSchedule(rawValue: lrSchedule) ?? .constant
         options.allowedErrors = allowedErrors
-        let stacked = harmonics.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard !stacked.isEmpty, stacked.allSatisfy({ ($0 ?? 0) > 0 }) else {
+        guard let stacked = ModelConfig.harmonics(parsing: harmonics) else {
             throw ValidationError("--harmonics is a list of positive numbers such as 0.5,1,2,3,4,5; '\(harmonics)' is not")
         }
         options.model = ModelConfig(c: c, embedDim: embedDim, nLayers: nLayers, nHeads: nHeads, headDim: headDim,
-                                    harmonics: stacked.map { $0! })
+                                    harmonics: stacked)
         options.threads = threads
         options.seed = seed
         options.validationFraction = validationFraction
