@@ -10,7 +10,8 @@ import re
 import sys
 
 SIZES = {"4": "4 layers", "8": "8 layers", "4x2": "4 layers, 1.5x wide", "4x4": "4 layers, 2x wide"}
-INPUTS = {"cqt": "CQT", "stft": "log-STFT", "mel": "log-mel", "stacked": "CQT, 6 harmonics stacked"}
+INPUTS = {"cqt": "CQT", "stft": "log-STFT", "mel": "log-mel", "stacked": "CQT, 6 harmonics stacked",
+          "2s": "CQT, 2 s windows", "4s": "CQT, 4 s windows", "8s": "CQT, 8 s windows"}
 
 
 def load(path):

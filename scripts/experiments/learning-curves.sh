@@ -10,7 +10,9 @@
 # RUN is SIZE-FRACTION[-INPUT]. SIZE: 4 or 8 layers, 4x2 or 4x4 for 4 layers about 2x and 4x the
 # parameters by width (embed 288 with 6 heads, 384 with 8); FRACTION: quarter, half, all; INPUT:
 # stft or mel (batch A preprocessed with that --front-end, experiments/front-end-NAME/windows),
-# stacked (the CQT with harmonics 0.5,1,2,3,4,5 stacked as conv1's channels). Default: 4-quarter
+# stacked (the CQT with harmonics 0.5,1,2,3,4,5 stacked as conv1's channels), or 2s, 4s, 8s (the
+# CQT in windows of that length, fine-tune-variants.sh's window-Ns windows: question 1 from
+# scratch, 16 s of audio a step as for 1 s, file's stride a quarter window). Default: 4-quarter
 # 4-half 4-all 8-quarter 8-half 8-all. DATA_DIR as fine-tune-variants.sh's, whose control
 # variant's windows (batch A, 1 s, today's CQT) are reused (preprocessed here if missing).
 # Resumable like it. SEED=N (default 21) repeats runs with another initialisation and shuffle, in
@@ -36,17 +38,20 @@ make -C "$here" build >/dev/null
 
 for name in "${runs[@]}"; do
   size=${name%%-*} rest=${name#*-}
-  fraction=${rest%%-*} front=cqt source=$windows shape=()
+  fraction=${rest%%-*} front=cqt source=$windows shape=() pre=() seconds=1
   [[ $rest == *-* ]] && front=${rest#*-}
   case $size in 4|8) ;; 4x2) shape=(--embed-dim 288 --n-heads 6) ;; 4x4) shape=(--embed-dim 384 --n-heads 8) ;;
     *) echo "unknown size in '$name' (4, 8, 4x2 or 4x4)" >&2; exit 2 ;; esac
   layers=${size%%x*}
-  case $front in cqt) ;; stacked) shape+=(--harmonics 0.5,1,2,3,4,5) ;; stft|mel) source=$exp/front-end-$front/windows ;;
-    *) echo "unknown input in '$name' (stft, mel or stacked)" >&2; exit 2 ;; esac
+  case $front in cqt) ;; stacked) shape+=(--harmonics 0.5,1,2,3,4,5) ;;
+    stft|mel) source=$exp/front-end-$front/windows pre=(--front-end "$front") ;;
+    2s|4s|8s) seconds=${front%s} source=$exp/window-$front/windows pre=(--batch-seconds "$seconds") ;;
+    *) echo "unknown input in '$name' (stft, mel, stacked, 2s, 4s or 8s)" >&2; exit 2 ;; esac
   if [ "$source" != "$windows" ]; then
-    "$bin" preprocess --data "$exp/batch-a" --out "$source" --n-batches 0 --num-workers 2 --front-end "$front" \
+    "$bin" preprocess --data "$exp/batch-a" --out "$source" --n-batches 0 --num-workers 2 "${pre[@]}" \
       2>&1 | tr '\r' '\n' | grep -v '^\[' || true
   fi
+  batch=$((16 / seconds)) stride=$((11 * seconds))
   case $fraction in quarter) every=4 ;; half) every=2 ;; all) every=1 ;;
     *) echo "unknown fraction in '$name' (quarter, half or all)" >&2; exit 2 ;; esac
   dir=$exp/scratch-$name
@@ -61,13 +66,13 @@ for name in "${runs[@]}"; do
   echo "== scratch $name: $layers layers ${shape[*]}, $front, $(ls "$dir/windows/train" | wc -l) recordings"
   from=()
   ls "$dir"/run/epoch-*.safetensors >/dev/null 2>&1 && from=(--load-weights dev)
-  "$bin" train --data "$dir/windows" --run-dir "$dir/run" --epochs 4 --lr 8e-4 --lr-schedule cosine --batch-size 16 \
+  "$bin" train --data "$dir/windows" --run-dir "$dir/run" --epochs 4 --lr 8e-4 --lr-schedule cosine --batch-size "$batch" \
     --threads 2 --seed "$seed" --validation-seed 0 --onset-positive-weight 3 --n-layers "$layers" "${shape[@]}" "${from[@]}" 2>&1 \
     | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v '^\[' >>"$dir/train.log"
   grep '^epoch' "$dir/train.log" | tail -n 1
   for set in fluidr3 unseen-soundfont; do
     [ -f "$dir/evaluate-$set.json" ] || "$bin" evaluate --data "$data/$set" --split test --weights "$dir/run/best.safetensors" \
-      --threads 2 --json "$dir/evaluate-$set.json" >/dev/null 2>&1
+      --threads 2 --stride "$stride" --json "$dir/evaluate-$set.json" >/dev/null 2>&1
   done
   [ -f "$dir/bench.json" ] || "$bin" bench --only live --weights "$dir/run/best.safetensors" --json "$dir/bench.json" >/dev/null
 done
