@@ -3,7 +3,7 @@
 size, data and input, its last epoch's training and validation loss, both held-out splits (frame
 F1, exact frames, note F1), and from bench.json its live cost and latency. A run whose evaluation
 or bench rows are missing is listed with what is missing.
-   scripts/experiments/curves-table.py EXPERIMENTS_DIR RUN...   (RUN as learning-curves.sh's, -seedN for SEED=N)"""
+   scripts/experiments/curves-table.py EXPERIMENTS_DIR RUN...   (RUN as learning-curves.sh's, -eN for EPOCHS=N, -seedN for SEED=N)"""
 import json
 import os
 import re
@@ -32,7 +32,7 @@ def main():
     print("|---" * 15 + "|")
     for name in runs:
         d = os.path.join(root, f"scratch-{name}")
-        base, _, seed = name.partition("-seed")
+        base, epochs, seed = re.fullmatch(r"(.*?)(?:-e(\d+))?(?:-seed(\d+))?", name).groups()
         size, fraction, *front = base.split("-", 2)
         params = last = None
         minutes = 0.0
@@ -50,7 +50,7 @@ def main():
                     minutes += seconds / 60
         except FileNotFoundError:
             pass
-        cells = [SIZES.get(size, size) + (f", seed {seed}" if seed else ""), fraction, INPUTS.get(front[0] if front else "cqt", front), params or "not run"]
+        cells = [SIZES.get(size, size) + (f", {epochs} epochs" if epochs else "") + (f", seed {seed}" if seed else ""), fraction, INPUTS.get(front[0] if front else "cqt", front), params or "not run"]
         cells += list(last) if last else ["not run"] * 2
         for split in ["fluidr3", "unseen-soundfont"]:
             e = load(os.path.join(d, f"evaluate-{split}.json"))

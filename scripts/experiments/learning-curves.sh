@@ -17,6 +17,8 @@
 # variant's windows (batch A, 1 s, today's CQT) are reused (preprocessed here if missing).
 # Resumable like it. SEED=N (default 21) repeats runs with another initialisation and shuffle, in
 # scratch-RUN-seedN: how far two seeds of one run land apart is the noise the table is read against.
+# EPOCHS=N (default 4) trains N epochs instead, the cosine schedule stretched over them, in
+# scratch-RUN-eN: whether a run that trails at 4 epochs catches up with more.
 #
 # The budget: 4 epochs of the fraction, lr 8e-4 cosine (the first stage's), 16 windows a step,
 # onsets weighted 3, seed 21, validation seed 0 (a tenth of the fraction's recordings; a quarter
@@ -30,7 +32,7 @@ shift || true
 runs=("$@")
 [ ${#runs[@]} -gt 0 ] || runs=(4-quarter 4-half 4-all 8-quarter 8-half 8-all)
 bin=$here/.build/release/transcriber
-seed=${SEED:-21}
+seed=${SEED:-21} epochs=${EPOCHS:-4}
 exp=$data/experiments
 windows=$exp/control/windows
 [ -d "$windows/train" ] || "$here/scripts/experiments/fine-tune-variants.sh" "$data" control
@@ -55,6 +57,7 @@ for name in "${runs[@]}"; do
   case $fraction in quarter) every=4 ;; half) every=2 ;; all) every=1 ;;
     *) echo "unknown fraction in '$name' (quarter, half or all)" >&2; exit 2 ;; esac
   dir=$exp/scratch-$name
+  [ "$epochs" = 4 ] || dir=$dir-e$epochs
   [ "$seed" = 21 ] || dir=$dir-seed$seed
   mkdir -p "$dir/windows/train"
   ln -sfn "$source/test" "$dir/windows/test"
@@ -66,7 +69,7 @@ for name in "${runs[@]}"; do
   echo "== scratch $name: $layers layers ${shape[*]}, $front, $(ls "$dir/windows/train" | wc -l) recordings"
   from=()
   ls "$dir"/run/epoch-*.safetensors >/dev/null 2>&1 && from=(--load-weights dev)
-  "$bin" train --data "$dir/windows" --run-dir "$dir/run" --epochs 4 --lr 8e-4 --lr-schedule cosine --batch-size "$batch" \
+  "$bin" train --data "$dir/windows" --run-dir "$dir/run" --epochs "$epochs" --lr 8e-4 --lr-schedule cosine --batch-size "$batch" \
     --threads 2 --seed "$seed" --validation-seed 0 --onset-positive-weight 3 --n-layers "$layers" "${shape[@]}" "${from[@]}" 2>&1 \
     | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v '^\[' >>"$dir/train.log"
   grep '^epoch' "$dir/train.log" | tail -n 1
@@ -76,4 +79,7 @@ for name in "${runs[@]}"; do
   done
   [ -f "$dir/bench.json" ] || "$bin" bench --only live --weights "$dir/run/best.safetensors" --json "$dir/bench.json" >/dev/null
 done
-python3 "$here/scripts/experiments/curves-table.py" "$exp" "${runs[@]}"
+suffix=
+[ "$epochs" = 4 ] || suffix=-e$epochs
+[ "$seed" = 21 ] || suffix=$suffix-seed$seed
+python3 "$here/scripts/experiments/curves-table.py" "$exp" "${runs[@]/%/$suffix}"
