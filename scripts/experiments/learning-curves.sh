@@ -20,12 +20,12 @@
 # EPOCHS=N (default 4) trains N epochs instead, the cosine schedule stretched over them, in
 # scratch-RUN-eN: whether a run that trails at 4 epochs catches up with more.
 #
-# The budget: 4 epochs (EPOCHS) of the fraction, lr 8e-4 cosine (the first stage's), 16 s of
-# audio a step, onsets weighted 3, seed 21, validation seed 0 (a tenth of the fraction's
-# recordings; a quarter is every fourth recording of batch A by id, a half every second).
-# best.safetensors is evaluated on both held-out splits with file's decoding, and `bench --only live` measures its cost per
-# live window and its latency at A2 and A4 (fine-tune-variants.sh's). 3-40 min a 4-epoch run on
-# two cores, about twice that at EPOCHS=8.
+# The budget: 4 epochs (EPOCHS) of the fraction, lr 8e-4 cosine (the first stage's), 16 s of audio
+# a step, onsets weighted 3, seed 21, validation seed 0 (a tenth of the fraction's recordings; a
+# quarter is every fourth recording of batch A by id, a half every second). best.safetensors is
+# evaluated on both held-out splits with file's decoding, and `bench --only live` measures its
+# cost per live window and its latency at A2 and A4 (fine-tune-variants.sh's). 3-40 min a 4-epoch
+# run on two cores, about twice that at EPOCHS=8.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 data=${1:-$here/data}
