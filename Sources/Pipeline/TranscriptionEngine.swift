@@ -12,6 +12,27 @@ public struct EngineError: Error, CustomStringConvertible, Equatable {
     public init(_ description: String) { self.description = description }
 }
 
+/// The weight of a window's frame in the mean over the windows that cover it, by its position.
+public enum OverlapWeighting: String, Sendable, Equatable, CaseIterable {
+    /// Every window alike.
+    case flat
+    /// Rising linearly from the window's ends to its middle (1 at either end, 22 in the middle
+    /// of 43 frames): a frame counts most from the window with the most audio on both sides of
+    /// it. With two windows a frame (`--stride 22`) it keeps most of the notes flat weights lose
+    /// there; with four (stride 11) flat weights are better (docs/PERFORMANCE.md).
+    case triangular
+
+    /// The weight of each of a window's `frames` positions.
+    public func weights(frames: Int) -> [Float] {
+        (0..<frames).map { i in
+            switch self {
+            case .flat: 1
+            case .triangular: Float(min(i + 1, frames - i))
+            }
+        }
+    }
+}
+
 public struct EngineSettings: Sendable, Equatable {
     /// Frames between network windows (6 = every 139 ms at the defaults).
     public var stride = 6
@@ -27,6 +48,9 @@ public struct EngineSettings: Sendable, Equatable {
     /// the moment it falls due (1); `file`, `evaluate` and `predict` have the audio ahead of them
     /// and batch, which makes every matrix product larger and faster. The notes do not change.
     public var windowBatch = 1
+    /// Averaging: how much each window's frame counts in the frame's mean, by where in the window
+    /// it lies.
+    public var overlap = OverlapWeighting.flat
     /// `live` and `replay`: a window every 139 ms, frames decoded 93 ms after they sound.
     public static let live = EngineSettings(stride: 6, lookahead: liveLookahead)
     public static let liveLookahead = 4
@@ -37,7 +61,8 @@ public struct EngineSettings: Sendable, Equatable {
     public static let fileWindowBatch = 16
 
     public init(stride: Int = 6, lookahead: Int? = 0, decoder: NoteDecoderSettings = NoteDecoderSettings(),
-                windowBatch: Int = 1) {
+                windowBatch: Int = 1, overlap: OverlapWeighting = .flat) {
+        self.overlap = overlap
         self.stride = stride
         self.lookahead = lookahead
         self.decoder = decoder
@@ -90,6 +115,8 @@ public final class TranscriptionEngine {
     /// how many windows each has (rings indexed by frame number).
     private let sums: UnsafeMutableBufferPointer<Float>
     private let counts: UnsafeMutableBufferPointer<Float>
+    /// The weight of each window position in those sums (`EngineSettings.overlap`).
+    private let positionWeights: [Float]
     /// The newest frame of the last window scheduled.
     private var lastWindowEnd = -1
     private let decoder: NoteDecoder
@@ -148,6 +175,7 @@ public final class TranscriptionEngine {
         sums.initialize(repeating: 0)
         counts = .allocate(capacity: windowFrames)
         counts.initialize(repeating: 0)
+        positionWeights = settings.overlap.weights(frames: windowFrames)
     }
 
     /// An engine for the weights at hand (`Weights.load`), on `threads` cores.
@@ -340,9 +368,10 @@ public final class TranscriptionEngine {
         decodeAveraged(through: first - 1)
         for frame in max(first, framesDecoded)...newest {
             let slot = frame % windowFrames
-            counts[slot] += 1
             let sum = sums.baseAddress! + slot * width, row = rows.baseAddress! + (frame - first) * width
-            for k in 0..<width { sum[k] += row[k] }
+            let w = positionWeights[frame - first]
+            counts[slot] += w
+            if w == 1 { for k in 0..<width { sum[k] += row[k] } } else { for k in 0..<width { sum[k] += w * row[k] } }
         }
         decodeAveraged(through: newest + settings.stride - windowFrames)
     }

@@ -32,3 +32,18 @@ struct DecodingOptions: ParsableArguments {
         return settings
     }
 }
+
+extension OverlapWeighting: ExpressibleByArgument {
+    /// How the mean is weighted, for reports ("" for flat weights, the plain mean).
+    var inWords: String {
+        switch self {
+        case .flat: ""
+        case .triangular: ", each window weighted by how central the frame is in it (triangular)"
+        }
+    }
+}
+
+/// `--overlap`'s help, the same in `file`, `evaluate` and `predict`.
+let overlapHelp = ArgumentHelp(
+    "Without --lookahead: how a frame's mean weighs the windows over it (flat: alike; triangular: by how central the frame is in each).",
+    discussion: "--stride 22 --overlap triangular runs half the windows of the default and keeps most of its notes (docs/PERFORMANCE.md).")

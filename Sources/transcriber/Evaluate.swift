@@ -33,6 +33,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Frames between network windows (file's default).") var stride: Int = EngineSettings.file.stride
     @Option(help: "Decode each frame from the first window with this many frames of audio after it, as live and replay do (default: file's, the mean of every window over it).")
     var lookahead: Int?
+    @Option(help: overlapHelp) var overlap: OverlapWeighting = EngineSettings.file.overlap
 
     func validate() throws {
         if notes != nil {
@@ -52,7 +53,7 @@ struct EvaluateCommand: ParsableCommand {
         let decoder = decoding.settings(frameSeconds: 1 / loaded.description.data.frontEnd.frameRate)
         let engine = try TranscriptionEngine(weights: loaded, threads: threads,
                                              settings: EngineSettings(stride: stride, lookahead: lookahead, decoder: decoder,
-                                                                      windowBatch: EngineSettings.fileWindowBatch))
+                                                                      windowBatch: EngineSettings.fileWindowBatch, overlap: overlap))
         let bar = ProgressBar()
         let result = try Trainer.Evaluate.run(
             data: data, split: split, labels: labels, engine: engine, allowedErrors: allowedErrors) { done, total in
@@ -93,7 +94,7 @@ struct EvaluateCommand: ParsableCommand {
             let report = EvaluationReport(
                 weights: weights, data: data, split: split, stride: stride, lookahead: lookahead,
                 decoding: lookahead.map { "each frame from the first window with \($0) frames after it" }
-                    ?? "each frame the mean of every window over it",
+                    ?? "each frame the mean of every window over it" + overlap.inWords,
                 metrics: table(overall), names: names,
                 recordings: recordings.map { .init(id: $0.id, seconds: $0.seconds, metrics: table($0.evaluation)) },
                 instruments: Dictionary(uniqueKeysWithValues: byInstrument.map { ($0.0, Dictionary(uniqueKeysWithValues: $0.1.breakdown)) }),

@@ -33,6 +33,9 @@ struct Predict: ParsableCommand {
     @Option(help: "Take each frame from the first window with this many frames after it, as live does (default: the mean of every window over it).")
     var lookahead: Int?
 
+    @Option(help: overlapHelp)
+    var overlap: OverlapWeighting = EngineSettings.file.overlap
+
     @Option(help: "Cores to use.")
     var threads: Int = 1
 
@@ -64,7 +67,8 @@ struct Predict: ParsableCommand {
         guard bins == frontEnd.binCount else {
             throw UserError("'\(features)' has \(bins) bins per frame but its settings give \(frontEnd.binCount)")
         }
-        let settings = EngineSettings(stride: stride, lookahead: lookahead, windowBatch: EngineSettings.fileWindowBatch)
+        let settings = EngineSettings(stride: stride, lookahead: lookahead, windowBatch: EngineSettings.fileWindowBatch,
+                                      overlap: overlap)
         let engine = try TranscriptionEngine(weights: loaded, threads: threads, settings: settings)
         var probabilities: [Float] = []
         probabilities.reserveCapacity(frames * engine.space.count)
@@ -72,7 +76,7 @@ struct Predict: ParsableCommand {
         try file.floats("cqt").withUnsafeBufferPointer { try engine.push(frames: $0) }
         try engine.finish()
         var writer = SafeTensorsWriter(metadata: loaded.metadata.merging([
-            "stride": "\(stride)", "lookahead": lookahead.map { "\($0)" } ?? "none: the mean of every window over a frame",
+            "stride": "\(stride)", "lookahead": lookahead.map { "\($0)" } ?? "none: the mean of every window over a frame" + overlap.inWords,
             "source": features,
         ]) { $1 })
         writer.add("probabilities", shape: [frames, engine.space.count], values: probabilities)

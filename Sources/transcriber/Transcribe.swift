@@ -140,6 +140,7 @@ struct File: ParsableCommand {
     @Option(help: "Frames between network windows.") var stride: Int = EngineSettings.file.stride
     @Option(help: "Decode each frame from the first window with this many frames of audio after it, as live does (default: the mean of every window over it).")
     var lookahead: Int?
+    @Option(help: overlapHelp) var overlap: OverlapWeighting = EngineSettings.file.overlap
     @OptionGroup var options: TranscriptionOptions
 
     func validate() throws {
@@ -171,7 +172,7 @@ struct File: ParsableCommand {
     }
 
     var settings: EngineSettings {
-        EngineSettings(stride: stride, lookahead: lookahead, windowBatch: EngineSettings.fileWindowBatch)
+        EngineSettings(stride: stride, lookahead: lookahead, windowBatch: EngineSettings.fileWindowBatch, overlap: overlap)
     }
 
     func run() throws {

@@ -56,10 +56,14 @@ let batchTolerance: Float = 1e-6
     /// `file`'s rule: windows ending after frames 1, 3, 5 and (the stride leaves one frame) 6,
     /// silence before frame 0; each frame the mean of the windows over it. The engine has decoded
     /// frames 0-3 when the input ends (no window of the stride's would cover them again), so the
-    /// last window adds only to frames 4-6.
-    @Test(arguments: [1, 3]) func eachFrameIsTheMeanOfTheWindowsOverIt(windowBatch: Int) throws {
+    /// last window adds only to frames 4-6. Triangular weights count a window's middle two
+    /// frames twice as much as its ends (1, 2, 2, 1).
+    @Test(arguments: [1, 3], [OverlapWeighting.flat, .triangular])
+    func eachFrameIsTheMeanOfTheWindowsOverIt(windowBatch: Int, overlap: OverlapWeighting) throws {
         let (frames, window, notes) = (7, 4, tinyNetwork.nNotes)
-        let (engine, net) = try tinyEngine(window: window, EngineSettings(stride: 2, lookahead: nil, windowBatch: windowBatch))
+        let (engine, net) = try tinyEngine(window: window, EngineSettings(stride: 2, lookahead: nil, windowBatch: windowBatch,
+                                                                          overlap: overlap))
+        let weight: [Float] = overlap == .flat ? [1, 1, 1, 1] : [1, 2, 2, 1]
         let features = randomFrames(frames, seed: 4)
         let probabilities = try engineProbabilities(engine, features)
         #expect(probabilities.count == frames * notes)
@@ -71,9 +75,13 @@ let batchTolerance: Float = 1e-6
         }
         for frame in 0..<frames {
             let over = over(frame)
+            let weights = over.reduce(Float(0)) { $0 + weight[frame - ($1.newest - window + 1)] }
             for k in 0..<notes {
-                let sum = over.reduce(Float(0)) { $0 + $1.values[(frame - ($1.newest - window + 1)) * notes + k] }
-                #expect(abs(probabilities[frame * notes + k] - sum / Float(over.count)) < batchTolerance, "frame \(frame) note \(k)")
+                let sum = over.reduce(Float(0)) {
+                    let position = frame - ($1.newest - window + 1)
+                    return $0 + weight[position] * $1.values[position * notes + k]
+                }
+                #expect(abs(probabilities[frame * notes + k] - sum / weights) < batchTolerance, "frame \(frame) note \(k)")
             }
         }
         #expect((0..<frames).map { over($0).count } == [2, 2, 2, 2, 2, 2, 1])
