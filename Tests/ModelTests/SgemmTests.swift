@@ -1,4 +1,5 @@
 // Tests of the OpenBLAS binding: sgemm equals a naive product for every transpose and shape.
+import Foundation
 import Testing
 @testable import Model
 import Support
@@ -45,3 +46,43 @@ let sgemmRelativeTolerance: Float = 1e-5
 
 /// The seeded generator of the Model module, under the name these tests use.
 typealias SplitMix64 = SeededGenerator
+
+/// OpenBLAS 0.3.21 picks kernels by CPU model; on one it does not know it falls back to SSE3
+/// (Prescott), and `transcriber` re-runs itself with the widest kernels the CPU's flags allow.
+@Suite struct BLASKernelsTests {
+    let avx512: Set<String> = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "avx512_bf16"]
+
+    @Test func aFallbackIsReplacedByTheWidestKernelsTheCPURuns() {
+        #expect(BLASKernels.better(than: "Prescott", cpuFlags: avx512) == "SKYLAKEX")
+        #expect(BLASKernels.better(than: "Nehalem", cpuFlags: ["avx", "avx2", "fma"]) == "HASWELL")
+        #expect(BLASKernels.better(than: "Sandybridge", cpuFlags: ["avx", "avx2", "fma"]) == "HASWELL")
+        #expect(BLASKernels.better(than: "Prescott", cpuFlags: ["sse4_2", "avx"]) == "SANDYBRIDGE")
+        // AVX-512 in part (no avx512vl) is not enough for SkylakeX's kernels.
+        #expect(BLASKernels.better(than: "Prescott", cpuFlags: avx512.subtracting(["avx512vl"])) == "HASWELL")
+    }
+
+    @Test func aChoiceAsWideAsTheCPUOrNotAFallbackStands() {
+        #expect(BLASKernels.better(than: "Sandybridge", cpuFlags: ["avx"]) == nil)
+        #expect(BLASKernels.better(than: "Prescott", cpuFlags: ["sse3", "sse4_2"]) == nil)
+        #expect(BLASKernels.better(than: "Zen", cpuFlags: avx512) == nil)
+        #expect(BLASKernels.better(than: "SkylakeX", cpuFlags: avx512) == nil)
+        #expect(BLASKernels.better(than: "Haswell", cpuFlags: avx512) == nil)
+    }
+
+    @Test func cpuFlagsAreTheFirstProcessorsFlagsLine() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cpuinfo-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+            processor\t: 0
+            model name\t: Some CPU
+            flags\t\t: fpu sse2 avx2 fma avx512f
+            bugs\t\t: spectre_v1
+
+            processor\t: 1
+            flags\t\t: fpu
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(BLASKernels.cpuFlags(cpuinfo: path) == ["fpu", "sse2", "avx2", "fma", "avx512f"])
+        #expect(BLASKernels.cpuFlags(cpuinfo: path + ".missing").isEmpty)
+    }
+}
+

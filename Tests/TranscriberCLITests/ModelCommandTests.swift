@@ -41,6 +41,22 @@ func saveCLIWeights(_ network: TranscriptionNetwork, window: Int = 43, to path: 
         #expect(withHeads.stdout.contains("parameters: \(heads.parameterCount.formatted())"))
     }
 
+    /// OpenBLAS 0.3.21 falls back to SSE3 kernels on CPUs newer than it (2.2x slower `file` on an
+    /// Emerald Rapids Xeon); the command runs on the widest kernels the CPU has, whatever it is.
+    @Test func runsOnTheWidestKernelsTheCPUHas() throws {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil else { return }   // the user chose
+        let dir = cliScratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let weights = dir.appendingPathComponent("w.safetensors").path
+        try WeightsFile.save(try TranscriptionNetwork(config: cliConfig, seed: 1), to: weights)
+        let result = try runTranscriber(["info", weights], environment: ["OPENBLAS_VERBOSE": "2"])
+        #expect(result.status == 0)
+        let cores = result.stderr.split(separator: "\n").filter { $0.hasPrefix("Core: ") }.map { String($0.dropFirst(6)) }
+        #expect((1...2).contains(cores.count), "stderr: \(result.stderr)")
+        #expect(BLASKernels.better(than: cores.last ?? "", cpuFlags: BLASKernels.cpuFlags()) == nil, "kernels: \(cores)")
+        #expect(result.stdout.contains("parameters:"))
+    }
+
     @Test func infoOnADamagedFileFailsClearly() throws {
         let dir = cliScratch()
         defer { try? FileManager.default.removeItem(at: dir) }
