@@ -1,4 +1,5 @@
-// Sgemm: the one wrapper through which every matrix product of the network goes (OpenBLAS).
+// The OpenBLAS binding: sgemm, the one wrapper every matrix product of the network goes through,
+// its thread count, and which of its kernels run.
 import COpenBLAS
 import Foundation
 

@@ -62,11 +62,11 @@ public struct EngineSettings: Sendable, Equatable {
 
     public init(stride: Int = 6, lookahead: Int? = 0, decoder: NoteDecoderSettings = NoteDecoderSettings(),
                 windowBatch: Int = 1, overlap: OverlapWeighting = .flat) {
-        self.overlap = overlap
         self.stride = stride
         self.lookahead = lookahead
         self.decoder = decoder
         self.windowBatch = windowBatch
+        self.overlap = overlap
     }
 
     /// Checks the settings (the decoder's too) against a window of `windowFrames` frames; the
@@ -371,7 +371,7 @@ public final class TranscriptionEngine {
             let sum = sums.baseAddress! + slot * width, row = rows.baseAddress! + (frame - first) * width
             let w = positionWeights[frame - first]
             counts[slot] += w
-            if w == 1 { for k in 0..<width { sum[k] += row[k] } } else { for k in 0..<width { sum[k] += w * row[k] } }
+            for k in 0..<width { sum[k] += w * row[k] }   // w = 1 (flat): the plain sum, bit for bit
         }
         decodeAveraged(through: newest + settings.stride - windowFrames)
     }

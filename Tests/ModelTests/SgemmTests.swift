@@ -1,4 +1,5 @@
-// Tests of the OpenBLAS binding: sgemm equals a naive product for every transpose and shape.
+// Tests of the OpenBLAS binding: sgemm equals a naive product for every transpose and shape; the
+// kernels chosen are the widest the CPU runs.
 import Foundation
 import Testing
 @testable import Model
