@@ -52,6 +52,7 @@ public struct PreprocessProgress: Sendable {
 }
 
 public struct PreprocessReport: Sendable {
+    /// Recordings written and recordings found already done, in the data set's order.
     public var written: [String] = []
     public var alreadyDone: [String] = []
     /// Recordings or files that were skipped, each with its reason (file and line where known).
@@ -123,6 +124,10 @@ public enum Preprocess {
         }
         var report = shared.withLock { $0.report }
         if let fatal = shared.withLock({ $0.fatal }) { throw fatal }
+        // The workers finish in any order; the report lists recordings in the data set's order.
+        let order = Dictionary(recordings.enumerated().map { ($1.id, $0) }) { first, _ in first }
+        report.written.sort { order[$0, default: 0] < order[$1, default: 0] }
+        report.alreadyDone.sort { order[$0, default: 0] < order[$1, default: 0] }
         report.elapsed = Date().timeIntervalSince(start)
         return report
     }
