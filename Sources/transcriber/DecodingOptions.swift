@@ -43,6 +43,14 @@ extension OverlapWeighting: ExpressibleByArgument {
     }
 }
 
+/// `--overlap` weighs a mean that `--lookahead` replaces (each frame from one window): asked for
+/// together, the weights would be ignored without a word.
+func validateOverlap(_ overlap: OverlapWeighting, lookahead: Int?) throws {
+    if overlap != .flat, lookahead != nil {
+        throw ValidationError("--overlap weighs the mean of the windows over a frame, and with --lookahead each frame comes from one window: give one or the other")
+    }
+}
+
 /// `--overlap`'s help, the same in `file`, `evaluate` and `predict`.
 let overlapHelp = ArgumentHelp(
     "Without --lookahead: how a frame's mean weighs the windows over it (flat: alike; triangular: by how central the frame is in each).",

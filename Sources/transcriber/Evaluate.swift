@@ -44,6 +44,7 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("give --data and --weights (transcribe and score a split), or --notes and --labels")
         }
         guard stride >= 1, (lookahead ?? 0) >= 0 else { throw ValidationError("--stride must be at least 1 and --lookahead at least 0") }
+        try validateOverlap(overlap, lookahead: lookahead)
     }
 
     func run() throws {

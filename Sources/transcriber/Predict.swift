@@ -43,6 +43,7 @@ struct Predict: ParsableCommand {
         if stride <= 0 { throw ValidationError("--stride must be a positive number of frames") }
         if let lookahead, lookahead < 0 { throw ValidationError("--lookahead must be 0 or more frames") }
         if threads <= 0 { throw ValidationError("--threads must be at least 1") }
+        try validateOverlap(overlap, lookahead: lookahead)
     }
 
     func run() throws {

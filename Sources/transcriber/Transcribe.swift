@@ -145,6 +145,7 @@ struct File: ParsableCommand {
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give an audio file to transcribe") }
+        try validateOverlap(overlap, lookahead: lookahead)
         guard files.count == 1 || outDir != nil else {
             throw ValidationError("\(files.count) files: give --out-dir DIR, where each gets its NAME.mid and NAME.csv")
         }

@@ -95,6 +95,9 @@ func csvNotes(_ path: String) throws -> [(pitch: Int, onset: Double, offset: Dou
         #expect(clash.status != 0 && clash.stderr.contains("would both be written as one.mid"), "\(clash.stderr)")
         let noFolder = try runTranscriber(["file", one, two, "--weights", testModel])
         #expect(noFolder.status != 0 && noFolder.stderr.contains("give --out-dir"), "\(noFolder.stderr)")
+        // Weights for a mean that a look-ahead replaces would do nothing: said, not ignored.
+        let ignored = try runTranscriber(["file", one, "--weights", testModel, "--overlap", "triangular", "--lookahead", "4"])
+        #expect(ignored.status != 0 && ignored.stderr.contains("give one or the other"), "\(ignored.stderr)")
     }
 
     @Test func replayPrintsTheNotesAsTheySound() throws {
