@@ -78,4 +78,27 @@ func applyVector(_ x: [Float], _ f: (FloatVector) -> FloatVector) -> [Float] {
         print("sigmoid worst absolute error \(worst)")
         #expect(worst < 1e-7)
     }
+
+    /// Every length, so the loop's zero-padded last vector is covered: only real lanes are written.
+    @Test func reluAndItsGradientAtEveryLength() {
+        for count in 1...19 {
+            let x = (0..<count).map { Float($0 % 3 == 0 ? -1 : 1) * Float($0) / 4 }   // negative, -0 and positive
+            var y = x + [42]                                    // a sentinel after the tensor
+            reluForward(&y, count: count)
+            #expect(Array(y.prefix(count)) == x.map { max($0, 0) })
+            #expect(y[count] == 42)
+            var g = [Float](repeating: 3, count: count) + [42]
+            reluBackward(&g, y, count: count)
+            #expect(Array(g.prefix(count)) == y.prefix(count).map { $0 > 0 ? 3 : 0 })
+            #expect(g[count] == 42)
+        }
+    }
+
+    /// Below -87 exactly 0, above 88 e^88, infinities included.
+    @Test func expOutsideItsRange() {
+        let e88 = applyVector([88], fastExp)[0]
+        #expect(abs(Double(e88) - exp(88.0)) / exp(88.0) < 2e-7)
+        #expect(applyVector([-.infinity, -87.001, 88.5, .infinity], fastExp) == [0, 0, e88, e88])
+        #expect(applyVector([-87], fastExp)[0] > 0)
+    }
 }

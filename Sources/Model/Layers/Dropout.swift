@@ -39,14 +39,10 @@ func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, rate: Floa
 /// out = residual + branch * mask
 func addMasked(_ out: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>, _ branch: UnsafePointer<Float>,
                _ mask: UnsafePointer<Float>, count: Int) {
-    forEachVector(count) { i, n in
-        store(load(residual, i, n) + load(branch, i, n) * load(mask, i, n), out, i, n)
-    }
+    mapVectors(out, residual, branch, mask, count: count) { r, b, m in r + b * m }
 }
 
 /// out = grad * mask: the gradient reaching a dropped branch.
 func multiplyMask(_ out: UnsafeMutablePointer<Float>, _ grad: UnsafePointer<Float>, _ mask: UnsafePointer<Float>, count: Int) {
-    forEachVector(count) { i, n in
-        store(load(grad, i, n) * load(mask, i, n), out, i, n)
-    }
+    mapVectors(out, grad, mask, count: count) { $0 * $1 }
 }

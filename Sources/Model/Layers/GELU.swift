@@ -5,19 +5,27 @@
 
 /// out = 0.5 x (1 + erf(x / sqrt 2))
 public func geluForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, count: Int) {
-    forEachVector(count) { i, n in
-        let x = load(inp, i, n)
-        store(0.5 * x * (1 + fastErf(x * 0.707_106_781_186_547_6)), out, i, n)
-    }
+    mapVectors(out, inp, count: count, gelu)
 }
 
 /// dinp += dout * (Phi(x) + x phi(x)),  phi(x) = e^{-x^2/2} / sqrt(2 pi)
 public func geluBackward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                          _ dout: UnsafePointer<Float>, count: Int) {
-    forEachVector(count) { i, n in
-        let x = load(inp, i, n)
-        let cdf = 0.5 * (1 + fastErf(x * 0.707_106_781_186_547_6))
-        let pdf = fastExp(-0.5 * x * x) * 0.398_942_280_401_432_7
-        store(load(dinp, i, n) + load(dout, i, n) * (cdf + x * pdf), dinp, i, n)
-    }
+    mapVectors(dinp, dinp, inp, dout, count: count, accumulateGELUGradient)
+}
+
+// The vector functions the loops above run. Named functions, not closures: a closure literal
+// passed to both of mapVectors' call sites was compiled out of line and called per vector.
+
+@inline(__always)
+func gelu(_ x: FloatVector) -> FloatVector {
+    0.5 * x * (1 + fastErf(x * 0.707_106_781_186_547_6))
+}
+
+/// dx + dy * GELU'(x)
+@inline(__always)
+func accumulateGELUGradient(_ dx: FloatVector, _ x: FloatVector, _ dy: FloatVector) -> FloatVector {
+    let cdf = 0.5 * (1 + fastErf(x * 0.707_106_781_186_547_6))
+    let pdf = fastExp(-0.5 * x * x) * 0.398_942_280_401_432_7
+    return dx + dy * (cdf + x * pdf)
 }

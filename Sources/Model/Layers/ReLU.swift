@@ -2,18 +2,10 @@
 
 /// x = max(x, 0) over `count` elements.
 public func reluForward(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    forEachVector(count) { i, n in
-        var v = load(x, i, n)
-        v.replace(with: 0, where: v .< 0)
-        store(v, x, i, n)
-    }
+    mapVectors(x, x, count: count) { positivePart($0) }
 }
 
 /// dx = dx * [out > 0], in place (out is the forward's output).
 public func reluBackward(_ dx: UnsafeMutablePointer<Float>, _ out: UnsafePointer<Float>, count: Int) {
-    forEachVector(count) { i, n in
-        var g = load(dx, i, n)
-        g.replace(with: 0, where: load(out, i, n) .<= 0)
-        store(g, dx, i, n)
-    }
+    mapVectors(dx, dx, out, count: count) { g, y in select(lanes(FloatVector(), below: y), g, FloatVector()) }  // g where y > 0
 }
