@@ -7,11 +7,31 @@
 //   Trainer (preprocess, training, evaluate) -> {Pipeline, AudioIO}
 //   Pipeline (engine, note decoder, weights description) -> {StreamingCQT, Model}
 //   LiveCapture -> AudioIO;  Model, AudioIO -> Support
+import Foundation
 import PackageDescription
+
+/// Whether to compile the Swift code for the Haswell generation of x86-64 (AVX2, FMA, BMI2 -
+/// every x86-64 laptop and server CPU since 2013-2015) rather than the 2003 baseline: the
+/// network's vector kernels (GELU, softmax, the CQT's products, LayerNorm) then take one AVX
+/// instruction per 8 floats instead of two SSE ones, and `file` is about a tenth faster with the
+/// same output. Only when the machine building has those features - the build is for the
+/// machine it runs on, as `make` does - and TRANSCRIBER_PORTABLE is not set.
+let haswellFeatures = ["avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm"]
+var buildsForThisCPU: Bool {
+    #if arch(x86_64) && os(Linux)
+    if ProcessInfo.processInfo.environment["TRANSCRIBER_PORTABLE"] != nil { return false }
+    guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+    let flags = Set(flagsLine.split(separator: " ").map(String.init))
+    return haswellFeatures.allSatisfy(flags.contains)
+    #else
+    return false
+    #endif
+}
 
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
-]
+] + (buildsForThisCPU ? [.unsafeFlags(["-target-cpu", "haswell"])] : [])
 
 let package = Package(
     name: "transcriber",
