@@ -1,10 +1,13 @@
-// Activations: every buffer the forward saves and the backward uses, for one (B, T), allocated
-// once and reused so that a step allocates nothing.
+// Activations: every buffer the forward saves and the backward uses, for one T and up to a
+// batch of B, allocated once and reused so that a step allocates nothing.
 // Sizes: R = B*T rows, F bins, C channels, k taps, N pooled notes, D width, A = H*Hd attention
 // width, M = mlp hidden width, K notes out. Encoder tensors are channel-major [C, R, F].
 
 final class Activations {
-    let batch: Int, frames: Int
+    /// The batch of the current forward, at most `capacity`: a smaller batch (a file's last
+    /// windows, an epoch's last batch) uses the front of every buffer, laid out for its own size.
+    var batch: Int
+    let capacity: Int, frames: Int
     /// Whether the backward's scratch was allocated.
     let trainingReady: Bool
     var rows: Int { batch * frames }
@@ -54,6 +57,7 @@ final class Activations {
 
     init(config: ModelConfig, batch: Int, frames: Int, training: Bool, extraScratch: Int = 0) {
         self.batch = batch
+        self.capacity = batch
         self.frames = frames
         trainingReady = training
         let r = batch * frames, f = config.nBins, c = config.channels, k = config.kernelSize

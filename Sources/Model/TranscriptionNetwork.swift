@@ -78,11 +78,13 @@ public final class TranscriptionNetwork {
         return UnsafeBufferPointer(start: acts.outputs[h], count: acts.rows * config.nNotes)
     }
 
-    /// Makes the activations fit (batch, frames) - reallocating only when they change - and the
-    /// positions fit `frames`. `extraScratch` im2col buffers are kept for split-window threads.
+    /// Makes the activations fit (batch, frames) - reallocating only for other frames, a larger
+    /// batch than they hold, training or more threads - and the positions fit `frames`.
+    /// `extraScratch` im2col buffers are kept for split-window threads.
     func prepare(batch: Int, frames: Int, training: Bool, extraScratch: Int = 0) {
-        if let acts = activations, acts.batch == batch, acts.frames == frames,
+        if let acts = activations, acts.capacity >= batch, acts.frames == frames,
            !training || acts.trainingReady, acts.extraCols.count >= extraScratch {
+            acts.batch = batch
         } else {
             activations = Activations(config: config, batch: batch, frames: frames, training: training, extraScratch: extraScratch)
         }

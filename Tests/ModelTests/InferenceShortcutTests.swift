@@ -83,3 +83,27 @@ import Testing
         }
     }
 }
+
+/// A smaller batch after a larger one (a file's last windows) runs in the larger one's buffers;
+/// its outputs are exactly those of a network that never ran the larger batch.
+@Suite struct SmallerBatchTests {
+    @Test func aSmallerBatchReusesTheBuffersAndGivesTheSameOutputs() throws {
+        let config = ModelConfig(onsetHead: true, velocityHead: true)
+        let (frames, f) = (43, config.nBins)
+        var g = SplitMix64(seed: 4)
+        let windows = (0..<(5 * frames * f)).map { _ in Float.random(in: -4...0, using: &g) }
+        let reused = try TranscriptionNetwork(config: config, seed: 2)
+        let fresh = try TranscriptionNetwork(config: config, seed: 2)
+        windows.withUnsafeBufferPointer { w in
+            _ = reused.forward(w.baseAddress!, batch: 5, frames: frames)
+            // The last two windows as a batch of two, after the batch of five.
+            let tail = w.baseAddress! + 3 * frames * f
+            _ = reused.forward(tail, batch: 2, frames: frames)
+            _ = fresh.forward(tail, batch: 2, frames: frames)
+        }
+        for head in config.heads {
+            #expect(Array(reused.output(head)) == Array(fresh.output(head)), "\(head)")
+            #expect(reused.output(head).count == 2 * frames * config.nNotes)
+        }
+    }
+}

@@ -61,10 +61,29 @@ public func attentionBackward(_ dqkv: UnsafeMutablePointer<Float>, _ scratch: Un
 /// In place: x = exp(x - max x) / sum exp(x - max x).
 @inlinable
 func softmaxRow(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    var maximum = -Float.infinity
-    for j in 0..<count { maximum = max(maximum, x[j]) }
+    let maximum = vectorMax(x, count)
     for j in 0..<count { x[j] -= maximum }
     expArray(x, x, count: count)
     let inverse = 1 / vectorSum(x, count)
     for j in 0..<count { x[j] *= inverse }
+}
+
+/// The largest of `count` > 0 floats (not NaN), 8 lanes at a time: `max` on Float keeps its
+/// scalar NaN rules and does not vectorise, and this loop was 3% of `file`.
+@inlinable
+func vectorMax(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+    var lanesMax = FloatVector(repeating: -.infinity)
+    var i = 0
+    while i + FloatVector.scalarCount <= count {
+        let v = load(x + i)
+        lanesMax = select(lanes(lanesMax, below: v), v, lanesMax)
+        i += FloatVector.scalarCount
+    }
+    var maximum = -Float.infinity
+    for j in 0..<FloatVector.scalarCount where lanesMax[j] > maximum { maximum = lanesMax[j] }
+    while i < count {
+        if x[i] > maximum { maximum = x[i] }
+        i += 1
+    }
+    return maximum
 }
