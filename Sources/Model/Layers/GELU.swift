@@ -1,6 +1,6 @@
 // GELU, exact (erf) form: out = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)).
 //
-// Computed with fastErf: |error| <= 0.5 |x| * 6e-7 (plus one rounding) against the exact function (FastMathTests).
+// Computed with fastErf: |error| <= 0.5 |x| * 4e-7 (plus one rounding) against the exact function (FastMathTests).
 // Sizes: `count` elements of any tensor.
 
 /// out = 0.5 x (1 + erf(x / sqrt 2))
