@@ -24,6 +24,9 @@ public enum ModelBenchmarks {
     public static func network(config: ModelConfig, frames: Int, threads: Int, runs: Int,
                                ceiling: Double?, include: (String) -> Bool = { _ in true }) throws -> [BenchmarkRow] {
         let network = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 1), threads: threads)
+        // Inference runs frozen, as the engine runs it (TranscriptionNetwork.freeze).
+        let frozen = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 1), threads: threads)
+        frozen.freeze()
         let adam = AdamOptimizer(layout: network.parameters.layout)
         var generator = SeededGenerator(seed: 5)
         let flops = config.forwardFLOPs(frames: frames)
@@ -37,7 +40,7 @@ public enum ModelBenchmarks {
         for batch in [1, 32] where include(batch == 1 ? "model.infer.b1" : "model.infer.b32") {
             let x = (0..<(batch * frames * config.nBins)).map { _ in Float.random(in: -1...1, using: &generator) }
             let time = measure(runs: batch == 1 ? runs * 10 : runs) {
-                x.withUnsafeBufferPointer { _ = network.forward($0.baseAddress!, batch: batch, frames: frames) }
+                x.withUnsafeBufferPointer { _ = frozen.forward($0.baseAddress!, batch: batch, frames: frames) }
             }.median
             if batch == 1 {
                 rows.append(BenchmarkRow(name: "model.infer.b1", value: time * 1000, unit: "ms", threads: threads,

@@ -39,6 +39,14 @@ public final class ParallelNetwork {
         losses.deallocate()
     }
 
+    /// Freezes every replica (TranscriptionNetwork.freeze), with one set of copies between them.
+    public func freeze() {
+        network.freeze()
+        for replica in replicas.dropFirst() { replica.freeze(sharing: network.inferenceWeights!) }
+    }
+
+    public var isFrozen: Bool { network.isFrozen }
+
     public var config: ModelConfig { network.config }
     public var parameters: ParameterBlock { network.parameters }
     /// The combined gradients of the last `backward` (the primary network's block).

@@ -8,11 +8,11 @@
 extension TranscriptionNetwork {
     /// Block `l`, rows `rows`: ln1 and qkv.
     func blockForwardBeforeAttention(_ l: Int, rows: Range<Int>) {
-        let acts = activations!, blk = weights.blocks[l], d = config.embedDim, a = config.attentionWidth
+        let acts = activations!, blk = weights.blocks[l], lin = linears.blocks[l], d = config.embedDim, a = config.attentionWidth
         let x = acts.residual[2 * l], o = rows.lowerBound
         layerNormForward(acts.ln1[l] + o * d, acts.ln1Mean[l] + o, acts.ln1Rstd[l] + o, x + o * d,
                          blk.ln1Weight, blk.ln1Bias, rows: rows.count, features: d)
-        linearForward(acts.qkv[l] + o * 3 * a, acts.ln1[l] + o * d, blk.qkvWeight, blk.qkvBias,
+        linearForward(acts.qkv[l] + o * 3 * a, acts.ln1[l] + o * d, lin.qkv, blk.qkvBias,
                       rows: rows.count, inputs: d, outputs: 3 * a)
     }
 
@@ -26,26 +26,26 @@ extension TranscriptionNetwork {
 
     /// Block `l`, rows `rows`: the out-projection and its residual, ln2, the MLP and its residual.
     func blockForwardAfterAttention(_ l: Int, rows: Range<Int>) {
-        let acts = activations!, blk = weights.blocks[l], cfg = config
+        let acts = activations!, blk = weights.blocks[l], lin = linears.blocks[l], cfg = config
         let d = cfg.embedDim, m = cfg.hiddenWidth, a = cfg.attentionWidth, o = rows.lowerBound
         let input = acts.residual[2 * l], middle = acts.residual[2 * l + 1], output = acts.residual[2 * l + 2]
         if acts.dropping {
-            linearForward(acts.branch + o * d, acts.attY[l] + o * a, blk.outWeight, blk.outBias, rows: rows.count, inputs: a, outputs: d)
+            linearForward(acts.branch + o * d, acts.attY[l] + o * a, lin.out, blk.outBias, rows: rows.count, inputs: a, outputs: d)
             addMasked(middle + o * d, input + o * d, acts.branch + o * d, acts.dropMasks[2 * l] + o * d, count: rows.count * d)
         } else {
             (middle + o * d).update(from: input + o * d, count: rows.count * d)
-            linearAccumulate(middle + o * d, acts.attY[l] + o * a, blk.outWeight, blk.outBias, rows: rows.count, inputs: a, outputs: d)
+            linearAccumulate(middle + o * d, acts.attY[l] + o * a, lin.out, blk.outBias, rows: rows.count, inputs: a, outputs: d)
         }
         layerNormForward(acts.ln2[l] + o * d, acts.ln2Mean[l] + o, acts.ln2Rstd[l] + o, middle + o * d,
                          blk.ln2Weight, blk.ln2Bias, rows: rows.count, features: d)
-        linearForward(acts.fc1[l] + o * m, acts.ln2[l] + o * d, blk.fc1Weight, blk.fc1Bias, rows: rows.count, inputs: d, outputs: m)
+        linearForward(acts.fc1[l] + o * m, acts.ln2[l] + o * d, lin.fc1, blk.fc1Bias, rows: rows.count, inputs: d, outputs: m)
         geluForward(acts.fc1Gelu[l] + o * m, acts.fc1[l] + o * m, count: rows.count * m)
         if acts.dropping {
-            linearForward(acts.branch + o * d, acts.fc1Gelu[l] + o * m, blk.fc2Weight, blk.fc2Bias, rows: rows.count, inputs: m, outputs: d)
+            linearForward(acts.branch + o * d, acts.fc1Gelu[l] + o * m, lin.fc2, blk.fc2Bias, rows: rows.count, inputs: m, outputs: d)
             addMasked(output + o * d, middle + o * d, acts.branch + o * d, acts.dropMasks[2 * l + 1] + o * d, count: rows.count * d)
         } else {
             (output + o * d).update(from: middle + o * d, count: rows.count * d)
-            linearAccumulate(output + o * d, acts.fc1Gelu[l] + o * m, blk.fc2Weight, blk.fc2Bias, rows: rows.count, inputs: m, outputs: d)
+            linearAccumulate(output + o * d, acts.fc1Gelu[l] + o * m, lin.fc2, blk.fc2Bias, rows: rows.count, inputs: m, outputs: d)
         }
     }
 
@@ -81,15 +81,4 @@ extension TranscriptionNetwork {
         layerNormBackward(acts.dResidual, gb.ln1Weight, gb.ln1Bias, acts.dNorm, input, blk.ln1Weight,
                           acts.ln1Mean[l], acts.ln1Rstd[l], rows: r, features: d)
     }
-}
-
-/// out[R, O] += inp[R, I] W[O, I]^T + bias[O]: a Linear whose output adds onto a residual.
-func linearAccumulate(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                      _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                      rows: Int, inputs: Int, outputs: Int) {
-    for r in 0..<rows {
-        let row = out + r * outputs
-        for o in 0..<outputs { row[o] += bias[o] }
-    }
-    sgemm(.none, .transpose, m: rows, n: outputs, k: inputs, inp, weight, beta: 1, out)
 }

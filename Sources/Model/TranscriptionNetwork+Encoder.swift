@@ -26,7 +26,7 @@ extension TranscriptionNetwork {
         for ch in 0..<c { reluForward(acts.a2 + ch * plane + rows.lowerBound * f, count: rows.count * f) }
         frequencyMaxPoolForward(acts.pooled, acts.poolIndex, acts.a2, channels: c, rows: r, bins: f,
                                 pool: cfg.binsPerNote, rowRange: rows)
-        linearForward(acts.encoded + rows.lowerBound * d, acts.pooled + rows.lowerBound * c * n, w.projWeight,
+        linearForward(acts.encoded + rows.lowerBound * d, acts.pooled + rows.lowerBound * c * n, linears.proj,
                       w.projBias, rows: rows.count, inputs: c * n, outputs: d)
     }
 

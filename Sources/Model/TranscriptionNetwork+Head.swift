@@ -48,9 +48,10 @@ extension TranscriptionNetwork {
         layerNormForward(acts.lnF + o * d, acts.lnFMean + o, acts.lnFRstd + o, last + o * d, w.lnFWeight, w.lnFBias,
                          rows: rows.count, features: d)
         for (h, head) in w.heads.enumerated() {
-            linearForward(acts.dec1[h] + o * d, acts.lnF + o * d, head.fc1Weight, head.fc1Bias, rows: rows.count, inputs: d, outputs: d)
+            let lin = linears.heads[h]
+            linearForward(acts.dec1[h] + o * d, acts.lnF + o * d, lin.fc1, head.fc1Bias, rows: rows.count, inputs: d, outputs: d)
             geluForward(acts.dec1Gelu[h] + o * d, acts.dec1[h] + o * d, count: rows.count * d)
-            linearForward(acts.outputs[h] + o * cfg.nNotes, acts.dec1Gelu[h] + o * d, head.fc2Weight, head.fc2Bias,
+            linearForward(acts.outputs[h] + o * cfg.nNotes, acts.dec1Gelu[h] + o * d, lin.fc2, head.fc2Bias,
                           rows: rows.count, inputs: d, outputs: cfg.nNotes)
         }
     }

@@ -69,6 +69,7 @@ extension TranscriptionNetwork {
                      parts: Int, outputRows: Range<Int>? = nil) -> UnsafeBufferPointer<Float> {
         if case .encoded = input { precondition(!training, "training needs the encoder's activations: start from CQT frames") }
         precondition(outputRows == nil || !training, "training needs every row's output")
+        precondition(!training || !isFrozen, "a frozen network does not train")
         let wanted = outputRows?.clamped(to: 0..<frames)
         prepare(batch: batch, frames: frames, training: training, extraScratch: parts > 1 ? parts : 0)
         let acts = activations!, cfg = config, r = batch * frames

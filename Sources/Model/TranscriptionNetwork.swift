@@ -19,6 +19,11 @@ public final class TranscriptionNetwork {
 
     let weights: NetworkTensors
     let grads: NetworkTensors
+    /// The Linear weights the forward multiplies by: the parameters' own, or once the network
+    /// is frozen their transposed copies.
+    var linears: LinearWeights { inference?.linears ?? plainLinears }
+    private let plainLinears: LinearWeights
+    private var inference: InferenceWeights?
     var activations: Activations?
     /// The scratch of `encode` (the encoder alone), apart from the forward's.
     var encoderActivations: Activations?
@@ -46,7 +51,22 @@ public final class TranscriptionNetwork {
         gradients = ParameterBlock(layout: layout)
         weights = NetworkTensors(parameters, config: config)
         grads = NetworkTensors(gradients, config: config)
+        plainLinears = LinearWeights(weights)
     }
+
+    /// Declares that the parameters will not change again - a network that only transcribes -
+    /// and copies the Linear weights once into the layout OpenBLAS multiplies fastest at few rows
+    /// (InferenceWeights: one window 1.2-1.3x faster). A frozen network does not train, and
+    /// changing its parameters afterwards leaves the copies stale.
+    public func freeze() {
+        if inference == nil { inference = InferenceWeights(parameters, config: config) }
+    }
+
+    /// Freezes a replica with the copies of the network it shares parameters with.
+    func freeze(sharing copies: InferenceWeights) { inference = copies }
+    var inferenceWeights: InferenceWeights? { inference }
+
+    public var isFrozen: Bool { inference != nil }
 
     /// A freshly initialised network, as PyTorch initialises one: Linear and Conv2d weights and
     /// biases uniform in +-1/sqrt(fan_in), LayerNorm weight 1 and bias 0. Repeatable from `seed`.

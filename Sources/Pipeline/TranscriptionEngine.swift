@@ -139,7 +139,9 @@ public final class TranscriptionEngine {
     /// an onset head (`evaluate` scores the head's own detections).
     public var onsetObserver: ((UnsafeBufferPointer<Float>) -> Void)?
 
-    /// Builds the front end and the decoder from the weights' description.
+    /// Builds the front end and the decoder from the weights' description, and freezes the
+    /// network (ParallelNetwork.freeze): an engine only transcribes, so its parameters must not
+    /// change while it runs.
     public init(network: ParallelNetwork, description: WeightsDescription, settings: EngineSettings = EngineSettings()) throws {
         guard network.config == description.network else {
             throw EngineError("the network's settings are not those its weights describe")
@@ -148,6 +150,7 @@ public final class TranscriptionEngine {
         try settings.validate(windowFrames: windowFrames)
         let frontEnd = description.data.frontEnd
         cqt = StreamingCQT(bank: try CQTKernelBank(settings: frontEnd))
+        network.freeze()
         self.network = network
         self.settings = settings
         self.description = description

@@ -107,3 +107,34 @@ import Testing
         }
     }
 }
+
+/// A frozen network multiplies by transposed copies of its Linear weights; its outputs are the
+/// unfrozen network's (the same bits at these sizes but for rounding inside the smallest products),
+/// for a batch, one window split between threads, and the few rows live decodes.
+@Suite struct FrozenNetworkTests {
+    @Test(arguments: [1, 2])
+    func aFrozenNetworkGivesTheSameOutputs(threads: Int) throws {
+        let config = ModelConfig(onsetHead: true, velocityHead: true)
+        let (frames, f) = (43, config.nBins)
+        var g = SplitMix64(seed: 8)
+        let windows = (0..<(3 * frames * f)).map { _ in Float.random(in: -4...0, using: &g) }
+        let plain = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 3), threads: threads)
+        let frozen = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 3), threads: threads)
+        frozen.freeze()
+        #expect(frozen.isFrozen && !plain.isFrozen)
+        for (batch, rows) in [(3, nil), (1, nil), (1, 37..<43)] as [(Int, Range<Int>?)] {
+            windows.withUnsafeBufferPointer { w in
+                _ = plain.forward(.bins(w.baseAddress!), batch: batch, frames: frames, outputRows: rows)
+                _ = frozen.forward(.bins(w.baseAddress!), batch: batch, frames: frames, outputRows: rows)
+            }
+            for head in config.heads {
+                var expected = Array(plain.output(head)), got = Array(frozen.output(head))
+                if let rows {   // only those rows of each window are written
+                    expected = Array(expected[(rows.lowerBound * config.nNotes)..<(rows.upperBound * config.nNotes)])
+                    got = Array(got[(rows.lowerBound * config.nNotes)..<(rows.upperBound * config.nNotes)])
+                }
+                #expect(relativeError(got, expected) < 1e-6, "batch \(batch), rows \(String(describing: rows)), \(head)")
+            }
+        }
+    }
+}
