@@ -31,7 +31,7 @@ var buildsForThisCPU: Bool {
 
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
-] + (buildsForThisCPU ? [.unsafeFlags(["-target-cpu", "haswell"])] : [])
+] + (buildsForThisCPU ? [.unsafeFlags(["-target-cpu", "haswell"]), .define("FUSED_MULTIPLY_ADD")] : [])
 
 let package = Package(
     name: "transcriber",

@@ -10,6 +10,19 @@ public typealias FloatVector = SIMD8<Float>
 /// The same lanes as integers, for masks and exponent bits.
 public typealias LaneBits = SIMD8<Int32>
 
+/// a * b + c. Fused - one rounding, one instruction - when the build is for CPUs with FMA
+/// (Package.swift defines FUSED_MULTIPLY_ADD with the Haswell target): the polynomials of exp and
+/// erf are chains of these, and GELU ran 1.5x faster fused (measured alone). Without FMA
+/// instructions `addingProduct` is a library call per lane, so there it is a multiply and an add.
+@inlinable @inline(__always)
+func multiplyAdd(_ a: FloatVector, _ b: FloatVector, _ c: Float) -> FloatVector {
+    #if FUSED_MULTIPLY_ADD
+    FloatVector(repeating: c).addingProduct(a, b)
+    #else
+    a * b + c
+    #endif
+}
+
 // Lane choices are made with arithmetic and bit masks only. The standard library's
 // `replace(with:where:)`, `pointwiseMin` and `pointwiseMax` are generic, and inlined into these
 // kernels the compiler lowered them lane by lane with branches, or kept them as calls: GELU was
@@ -54,13 +67,13 @@ public func fastExp(_ x: FloatVector) -> FloatVector {
     let n = shifted - magic
     let r = x - n * 0.693_145_751_953_125 - n * 1.428_606_765_330_187e-06
     var p: FloatVector = FloatVector(repeating: 1.0 / 5040)
-    p = p * r + 1.0 / 720
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
+    p = multiplyAdd(p, r, 1.0 / 720)
+    p = multiplyAdd(p, r, 1.0 / 120)
+    p = multiplyAdd(p, r, 1.0 / 24)
+    p = multiplyAdd(p, r, 1.0 / 6)
+    p = multiplyAdd(p, r, 0.5)
+    p = multiplyAdd(p, r, 1)
+    p = multiplyAdd(p, r, 1)
     // 2^n through the exponent field: (n + 127) << 23, n read back from the mantissa bits.
     let integer = unsafeBitCast(shifted, to: LaneBits.self) &- unsafeBitCast(magic, to: LaneBits.self)
     let scale = unsafeBitCast((integer &+ 127) &<< 23, to: FloatVector.self)
@@ -82,17 +95,17 @@ public func fastErf(_ x: FloatVector) -> FloatVector {
     ax = select(lanes(edge, below: ax), edge, ax)
     let t = ax * ax
     var p = FloatVector(repeating: 2.0118871901786406e-08)
-    p = p * t - 1.9969420463894494e-06
-    p = p * t + 0.00014747613749932498
-    p = p * t + 0.003896306036040187
-    p = p * t + 0.05114896222949028
-    p = p * t + 0.2042253315448761
-    p = p * t + 1.1283787488937378
+    p = multiplyAdd(p, t, -1.9969420463894494e-06)
+    p = multiplyAdd(p, t, 0.00014747613749932498)
+    p = multiplyAdd(p, t, 0.003896306036040187)
+    p = multiplyAdd(p, t, 0.05114896222949028)
+    p = multiplyAdd(p, t, 0.2042253315448761)
+    p = multiplyAdd(p, t, 1.1283787488937378)
     var q = FloatVector(repeating: 0.0010066117392852902)
-    q = q * t + 0.014730535447597504
-    q = q * t + 0.1167856976389885
-    q = q * t + 0.5143190026283264
-    q = q * t + 1
+    q = multiplyAdd(q, t, 0.014730535447597504)
+    q = multiplyAdd(q, t, 0.1167856976389885)
+    q = multiplyAdd(q, t, 0.5143190026283264)
+    q = multiplyAdd(q, t, 1)
     let y = ax * p / q
     return unsafeBitCast(unsafeBitCast(y, to: LaneBits.self) ^ sign, to: FloatVector.self)
 }
