@@ -18,14 +18,29 @@ extension TranscriptionNetwork {
             stackHarmonics(acts.input, input, rows: rows, plane: plane)
             convInput = UnsafePointer(acts.input)
         }
-        frequencyConvForward(acts.a1, cols, convInput, w.conv1Weight, w.conv1Bias, channelsIn: cfg.inputChannels,
-                             channelsOut: c, rows: r, bins: f, kernel: k, rowRange: rows)
-        for ch in 0..<c { reluForward(acts.a1 + ch * plane + rows.lowerBound * f, count: rows.count * f) }
-        frequencyConvForward(acts.a2, cols, acts.a1, w.conv2Weight, w.conv2Bias, channelsIn: c, channelsOut: c,
-                             rows: r, bins: f, kernel: k, rowRange: rows)
-        for ch in 0..<c { reluForward(acts.a2 + ch * plane + rows.lowerBound * f, count: rows.count * f) }
-        frequencyMaxPoolForward(acts.pooled, acts.poolIndex, acts.a2, channels: c, rows: r, bins: f,
-                                pool: cfg.binsPerNote, rowRange: rows)
+        if acts.trainingReady {
+            // Every intermediate kept as the backward needs it.
+            frequencyConvForward(acts.a1, cols, convInput, w.conv1Weight, w.conv1Bias, channelsIn: cfg.inputChannels,
+                                 channelsOut: c, rows: r, bins: f, kernel: k, rowRange: rows)
+            for ch in 0..<c { reluForward(acts.a1 + ch * plane + rows.lowerBound * f, count: rows.count * f) }
+            frequencyConvForward(acts.a2, cols, acts.a1, w.conv2Weight, w.conv2Bias, channelsIn: c, channelsOut: c,
+                                 rows: r, bins: f, kernel: k, rowRange: rows)
+            for ch in 0..<c { reluForward(acts.a2 + ch * plane + rows.lowerBound * f, count: rows.count * f) }
+            frequencyMaxPoolForward(acts.pooled, acts.poolIndex, acts.a2, channels: c, rows: r, bins: f,
+                                    pool: cfg.binsPerNote, rowRange: rows)
+        } else {
+            // Inference, the same numbers in fewer passes: conv1's bias with its ReLU; conv2's
+            // bias and ReLU after the pool, on a quarter of the values.
+            frequencyConvForward(acts.a1, cols, convInput, w.conv1Weight, nil, channelsIn: cfg.inputChannels,
+                                 channelsOut: c, rows: r, bins: f, kernel: k, rowRange: rows)
+            for ch in 0..<c {
+                biasReLUForward(acts.a1 + ch * plane + rows.lowerBound * f, bias: w.conv1Bias[ch], count: rows.count * f)
+            }
+            frequencyConvForward(acts.a2, cols, acts.a1, w.conv2Weight, nil, channelsIn: c, channelsOut: c,
+                                 rows: r, bins: f, kernel: k, rowRange: rows)
+            frequencyMaxPoolBiasReLUForward(acts.pooled, acts.a2, bias: w.conv2Bias, channels: c, rows: r, bins: f,
+                                            pool: cfg.binsPerNote, rowRange: rows)
+        }
         linearForward(acts.encoded + rows.lowerBound * d, acts.pooled + rows.lowerBound * c * n, linears.proj,
                       w.projBias, rows: rows.count, inputs: c * n, outputs: d)
     }

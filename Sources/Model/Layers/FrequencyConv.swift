@@ -37,22 +37,32 @@ func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, ch
 /// out[Cout, R*F] = weight[Cout, Cin*k] im2col(inp) + bias, chunk by chunk
 /// (PyTorch's [Cout, Cin, 1, k] weight, flat). `cols` is scratch (frequencyConvScratchCount).
 /// `rowRange` restricts the work to some rows (frames are independent; two threads may run
-/// disjoint ranges, each with its own `cols`).
+/// disjoint ranges, each with its own `cols`). A nil bias leaves it to the caller, who adds it
+/// in a pass of its own (the inference encoder: the same numbers, one pass fewer).
 public func frequencyConvForward(_ out: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Float>,
-                                 _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+                                 _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                                  channelsIn: Int, channelsOut: Int, rows: Int, bins f: Int, kernel k: Int,
                                  rowRange: Range<Int>? = nil) {
     let plane = rows * f, range = rowRange ?? 0..<rows
-    for co in 0..<channelsOut {
-        (out + co * plane + range.lowerBound * f).update(repeating: bias[co], count: range.count * f)
+    if let bias {
+        for co in 0..<channelsOut {
+            (out + co * plane + range.lowerBound * f).update(repeating: bias[co], count: range.count * f)
+        }
     }
     var r0 = range.lowerBound
     while r0 < range.upperBound {
         let n = min(convChunkRows, range.upperBound - r0)
         im2col(cols, inp, channelsIn: channelsIn, rows: rows, firstRow: r0, chunkRows: n, bins: f, kernel: k)
-        sgemm(.none, .none, m: channelsOut, n: n * f, k: channelsIn * k, weight, cols, beta: 1, out + r0 * f, ldc: plane)
+        sgemm(.none, .none, m: channelsOut, n: n * f, k: channelsIn * k, weight, cols, beta: bias == nil ? 0 : 1,
+              out + r0 * f, ldc: plane)
         r0 += n
     }
+}
+
+/// x = max(x + bias, 0) over `count` floats: a convolution channel's bias and ReLU in one pass.
+public func biasReLUForward(_ x: UnsafeMutablePointer<Float>, bias: Float, count: Int) {
+    let b = FloatVector(repeating: bias)
+    mapVectors(x, x, count: count) { positivePart($0 + b) }
 }
 
 /// dweight += dout im2col(inp)^T;  dbias[co] += sum dout[co, :];  and, when dinp is given,

@@ -24,6 +24,56 @@ public func frequencyMaxPoolForward(_ out: UnsafeMutablePointer<Float>, _ index:
     }
 }
 
+/// Inference: out[r, c*N + n] = max(max_{j < p} inp[c, r, n*p + j] + bias[c], 0) - the pool of a
+/// convolution whose bias and ReLU were left out, applied after it to N values instead of F.
+/// The same numbers as adding the bias, ReLU and pooling, since rounding x + b and ReLU are
+/// monotone; no indices (nothing goes back). Four bins a note (the default) runs 8 notes at a
+/// time; other pools note by note.
+public func frequencyMaxPoolBiasReLUForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                                            bias: UnsafePointer<Float>, channels: Int, rows: Int, bins f: Int,
+                                            pool p: Int, rowRange: Range<Int>) {
+    let n = f / p
+    for c in 0..<channels {
+        let b = bias[c]
+        for r in rowRange {
+            let src = inp + (c * rows + r) * f, dst = out + r * channels * n + c * n
+            var note = 0
+            if p == 4 {
+                // 32 bins, 8 notes: the maximum of each pair of bins, then of each pair of pairs.
+                while note + 8 <= n {
+                    let x = src + note * 4
+                    let pairs = pairwiseMax(UnsafeRawPointer(x).loadUnaligned(as: SIMD16<Float>.self),
+                                            UnsafeRawPointer(x + 16).loadUnaligned(as: SIMD16<Float>.self))
+                    let notes = pointwiseMaxOfHalves(pairs)
+                    store(positivePart(notes + FloatVector(repeating: b)), dst + note)
+                    note += 8
+                }
+            }
+            while note < n {
+                var best = src[note * p]
+                for j in 1..<p where src[note * p + j] > best { best = src[note * p + j] }
+                dst[note] = max(best + b, 0)
+                note += 1
+            }
+        }
+    }
+}
+
+/// Lane i: max(x[2i], x[2i+1]) over the 32 lanes of a and b (a first).
+@inline(__always)
+private func pairwiseMax(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    let evens = SIMD16(lowHalf: a.evenHalf, highHalf: b.evenHalf), odds = SIMD16(lowHalf: a.oddHalf, highHalf: b.oddHalf)
+    let evenBits = unsafeBitCast(evens, to: SIMD16<Int32>.self), oddBits = unsafeBitCast(odds, to: SIMD16<Int32>.self)
+    let oddWins = unsafeBitCast(evens - odds, to: SIMD16<Int32>.self) &>> 31   // evens < odds
+    return unsafeBitCast((oddBits & oddWins) | (evenBits & ~oddWins), to: SIMD16<Float>.self)
+}
+
+/// Lane i: max(x[2i], x[2i+1]), the 16 lanes down to 8.
+@inline(__always)
+private func pointwiseMaxOfHalves(_ x: SIMD16<Float>) -> FloatVector {
+    select(lanes(x.evenHalf, below: x.oddHalf), x.oddHalf, x.evenHalf)
+}
+
 /// dinp = 0 except dinp[c, r, index] = dout[r, c*N + n]. Overwrites dinp.
 public func frequencyMaxPoolBackward(_ dinp: UnsafeMutablePointer<Float>,
                                      _ dout: UnsafePointer<Float>, _ index: UnsafePointer<Int32>,
