@@ -73,7 +73,7 @@ let package = Package(
         .target(name: "LiveCapture", dependencies: ["CALSA", "AudioIO"], swiftSettings: swiftSettings),
         .target(name: "AudioIO", dependencies: ["CSndFile", "CSampleRate", "CSoxr", "Support"], swiftSettings: swiftSettings),
         .target(name: "StreamingCQT", dependencies: ["CFFTW"], swiftSettings: swiftSettings),
-        .target(name: "Model", dependencies: ["COpenBLAS", "Support"], swiftSettings: swiftSettings),
+        .target(name: "Model", dependencies: ["COpenBLAS", "CDNNL", "Support"], swiftSettings: swiftSettings),
         .target(name: "Support", swiftSettings: swiftSettings),
 
         // MARK: C libraries from Debian (pkg-config names, apt providers)
@@ -81,6 +81,7 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),   // no pkg-config file in Debian
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),

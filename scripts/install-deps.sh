@@ -8,6 +8,7 @@ packages=(
   libasound2-dev      # ALSA: live capture, device listing, MIDI port
   libfftw3-dev        # FFTW: the constant-Q transform
   libopenblas-dev     # OpenBLAS: the network's matrix products
+  libdnnl-dev         # oneDNN: a frozen network's Linear products, weights packed once
   libsndfile1-dev     # libsndfile: reading and writing audio files
   libsamplerate0-dev  # libsamplerate: resampling live capture to the model rate (low latency)
   libsoxr-dev         # libsoxr: resampling files to the model rate (fast)

@@ -1,16 +1,11 @@
-// InferenceWeights: the Linear weights of a network whose parameters no longer change (an engine
-// that only transcribes), copied once into the [in, out] layout as well as PyTorch's [out, in].
-//
-// OpenBLAS 0.3.21 packs both operands on every call, and rows times an untransposed right-hand
-// matrix run faster when the rows are few: one window's products (43 rows) 1.2-1.3x, the 6 rows
-// the last block runs in live 3x, a file's 344 rows 1-3% (measured per shape, SkylakeX kernels).
-// The products at 43 rows and more give the same bits either way but the heads' last (88 outputs).
+// InferenceWeights: the Linear layers of a network whose parameters no longer change (an engine
+// that only transcribes), packed once by oneDNN (PackedLinear), which then runs their products.
 
-/// A Linear's weight as a forward multiplies by it: PyTorch's [O, I], or a frozen network's
-/// transposed copy [I, O].
+/// A Linear's weight as a forward multiplies by it: PyTorch's [O, I] on OpenBLAS, or in a frozen
+/// network also packed by oneDNN, which then runs its products.
 struct LinearWeight {
     let pointer: UnsafePointer<Float>
-    let isTransposed: Bool
+    var packed: PackedLinear? = nil
 }
 
 /// The weights of every Linear layer, in the forward's order.
@@ -23,7 +18,7 @@ struct LinearWeights {
 
     /// The parameters' own [O, I] weights.
     init(_ w: NetworkTensors) {
-        func plain(_ p: UnsafeMutablePointer<Float>) -> LinearWeight { LinearWeight(pointer: p, isTransposed: false) }
+        func plain(_ p: UnsafeMutablePointer<Float>) -> LinearWeight { LinearWeight(pointer: p) }
         proj = plain(w.projWeight)
         blocks = w.blocks.map { Block(qkv: plain($0.qkvWeight), out: plain($0.outWeight), fc1: plain($0.fc1Weight), fc2: plain($0.fc2Weight)) }
         heads = w.heads.map { Head(fc1: plain($0.fc1Weight), fc2: plain($0.fc2Weight)) }
@@ -36,10 +31,9 @@ struct LinearWeights {
     }
 }
 
-/// Transposed copies of every Linear weight, made once; shared by the replicas of a network.
+/// Every Linear weight packed once; shared by the replicas of a network.
 final class InferenceWeights: @unchecked Sendable {
     let linears: LinearWeights
-    private let storage: UnsafeMutableBufferPointer<Float>
 
     init(_ parameters: ParameterBlock, config: ModelConfig) {
         var names = ["encoder.proj"]
@@ -47,18 +41,11 @@ final class InferenceWeights: @unchecked Sendable {
             names += ["attn.qkv", "attn.out", "mlp.fc1", "mlp.fc2"].map { "blocks.\(i).\($0)" }
         }
         for head in config.heads { names += [head.parameterPrefix + ".fc1", head.parameterPrefix + ".fc2"] }
-        let entries = names.map { parameters.layout.entry($0 + ".weight")! }   // shapes [O, I]
-        storage = .allocate(capacity: entries.reduce(0) { $0 + $1.count })
-        var copies: [LinearWeight] = []
-        var next = storage.baseAddress!
-        for entry in entries {
-            let (outputs, inputs) = (entry.shape[0], entry.shape[1])
+        let copies = names.map { name in
+            let entry = parameters.layout.entry(name + ".weight")!   // [O, I]
             let weight = parameters.values.baseAddress! + entry.offset
-            for o in 0..<outputs {
-                for i in 0..<inputs { next[i * outputs + o] = weight[o * inputs + i] }
-            }
-            copies.append(LinearWeight(pointer: next, isTransposed: true))
-            next += entry.count
+            return LinearWeight(pointer: weight, packed: PackedLinear(weight: weight, bias: parameters.pointer(name + ".bias"),
+                                                                     outputs: entry.shape[0], inputs: entry.shape[1]))
         }
         var at = copies.makeIterator()
         let proj = at.next()!
@@ -68,6 +55,4 @@ final class InferenceWeights: @unchecked Sendable {
         let heads = config.heads.map { _ in LinearWeights.Head(fc1: at.next()!, fc2: at.next()!) }
         linears = LinearWeights(proj: proj, blocks: blocks, heads: heads)
     }
-
-    deinit { storage.deallocate() }
 }

@@ -7,13 +7,13 @@
 
 extension TranscriptionNetwork {
     /// Block `l`, rows `rows`: ln1 and qkv.
-    func blockForwardBeforeAttention(_ l: Int, rows: Range<Int>) {
+    func blockForwardBeforeAttention(_ l: Int, rows: Range<Int>, part: Int = 0) {
         let acts = activations!, blk = weights.blocks[l], lin = linears.blocks[l], d = config.embedDim, a = config.attentionWidth
         let x = acts.residual[2 * l], o = rows.lowerBound
         layerNormForward(acts.ln1[l] + o * d, acts.ln1Mean[l] + o, acts.ln1Rstd[l] + o, x + o * d,
                          blk.ln1Weight, blk.ln1Bias, rows: rows.count, features: d)
-        linearForward(acts.qkv[l] + o * 3 * a, acts.ln1[l] + o * d, lin.qkv, blk.qkvBias,
-                      rows: rows.count, inputs: d, outputs: 3 * a)
+        linear(acts.qkv[l] + o * 3 * a, acts.ln1[l] + o * d, lin.qkv, blk.qkvBias,
+               rows: rows.count, inputs: d, outputs: 3 * a, part: part)
     }
 
     /// Block `l`, heads `heads` of every window: softmax(q k^T / sqrt(Hd)) v, for the frames
@@ -25,27 +25,29 @@ extension TranscriptionNetwork {
     }
 
     /// Block `l`, rows `rows`: the out-projection and its residual, ln2, the MLP and its residual.
-    func blockForwardAfterAttention(_ l: Int, rows: Range<Int>) {
+    func blockForwardAfterAttention(_ l: Int, rows: Range<Int>, part: Int = 0) {
         let acts = activations!, blk = weights.blocks[l], lin = linears.blocks[l], cfg = config
         let d = cfg.embedDim, m = cfg.hiddenWidth, a = cfg.attentionWidth, o = rows.lowerBound
         let input = acts.residual[2 * l], middle = acts.residual[2 * l + 1], output = acts.residual[2 * l + 2]
         if acts.dropping {
-            linearForward(acts.branch + o * d, acts.attY[l] + o * a, lin.out, blk.outBias, rows: rows.count, inputs: a, outputs: d)
+            linearForward(acts.branch + o * d, acts.attY[l] + o * a, blk.outWeight, blk.outBias, rows: rows.count, inputs: a, outputs: d)
             addMasked(middle + o * d, input + o * d, acts.branch + o * d, acts.dropMasks[2 * l] + o * d, count: rows.count * d)
         } else {
             (middle + o * d).update(from: input + o * d, count: rows.count * d)
-            linearAccumulate(middle + o * d, acts.attY[l] + o * a, lin.out, blk.outBias, rows: rows.count, inputs: a, outputs: d)
+            linear(middle + o * d, acts.attY[l] + o * a, lin.out, blk.outBias, rows: rows.count, inputs: a, outputs: d,
+                   part: part, accumulate: true)
         }
         layerNormForward(acts.ln2[l] + o * d, acts.ln2Mean[l] + o, acts.ln2Rstd[l] + o, middle + o * d,
                          blk.ln2Weight, blk.ln2Bias, rows: rows.count, features: d)
-        linearForward(acts.fc1[l] + o * m, acts.ln2[l] + o * d, lin.fc1, blk.fc1Bias, rows: rows.count, inputs: d, outputs: m)
+        linear(acts.fc1[l] + o * m, acts.ln2[l] + o * d, lin.fc1, blk.fc1Bias, rows: rows.count, inputs: d, outputs: m, part: part)
         geluForward(acts.fc1Gelu[l] + o * m, acts.fc1[l] + o * m, count: rows.count * m)
         if acts.dropping {
-            linearForward(acts.branch + o * d, acts.fc1Gelu[l] + o * m, lin.fc2, blk.fc2Bias, rows: rows.count, inputs: m, outputs: d)
+            linearForward(acts.branch + o * d, acts.fc1Gelu[l] + o * m, blk.fc2Weight, blk.fc2Bias, rows: rows.count, inputs: m, outputs: d)
             addMasked(output + o * d, middle + o * d, acts.branch + o * d, acts.dropMasks[2 * l + 1] + o * d, count: rows.count * d)
         } else {
             (output + o * d).update(from: middle + o * d, count: rows.count * d)
-            linearAccumulate(output + o * d, acts.fc1Gelu[l] + o * m, lin.fc2, blk.fc2Bias, rows: rows.count, inputs: m, outputs: d)
+            linear(output + o * d, acts.fc1Gelu[l] + o * m, lin.fc2, blk.fc2Bias, rows: rows.count, inputs: m, outputs: d,
+                   part: part, accumulate: true)
         }
     }
 

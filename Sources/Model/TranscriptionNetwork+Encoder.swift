@@ -41,8 +41,8 @@ extension TranscriptionNetwork {
             frequencyMaxPoolBiasReLUForward(acts.pooled, acts.a2, bias: w.conv2Bias, channels: c, rows: r, bins: f,
                                             pool: cfg.binsPerNote, rowRange: rows)
         }
-        linearForward(acts.encoded + rows.lowerBound * d, acts.pooled + rows.lowerBound * c * n, linears.proj,
-                      w.projBias, rows: rows.count, inputs: c * n, outputs: d)
+        linear(acts.encoded + rows.lowerBound * d, acts.pooled + rows.lowerBound * c * n, linears.proj,
+               w.projBias, rows: rows.count, inputs: c * n, outputs: d, part: part)
     }
 
     /// Rows `rows` of conv1's input (Hs, R, F): channel h is `input` (R, F) read `harmonicShifts[h]`

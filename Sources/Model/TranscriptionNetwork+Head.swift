@@ -42,17 +42,17 @@ public struct LossWeights: Sendable, Equatable, Codable {
 
 extension TranscriptionNetwork {
     /// Rows `rows` of the heads, from the last residual stream to each head's logits.
-    func headForward(rows: Range<Int>) {
+    func headForward(rows: Range<Int>, part: Int = 0) {
         let acts = activations!, w = weights, cfg = config, d = cfg.embedDim, o = rows.lowerBound
         let last = acts.residual[2 * cfg.nLayers]
         layerNormForward(acts.lnF + o * d, acts.lnFMean + o, acts.lnFRstd + o, last + o * d, w.lnFWeight, w.lnFBias,
                          rows: rows.count, features: d)
         for (h, head) in w.heads.enumerated() {
             let lin = linears.heads[h]
-            linearForward(acts.dec1[h] + o * d, acts.lnF + o * d, lin.fc1, head.fc1Bias, rows: rows.count, inputs: d, outputs: d)
+            linear(acts.dec1[h] + o * d, acts.lnF + o * d, lin.fc1, head.fc1Bias, rows: rows.count, inputs: d, outputs: d, part: part)
             geluForward(acts.dec1Gelu[h] + o * d, acts.dec1[h] + o * d, count: rows.count * d)
-            linearForward(acts.outputs[h] + o * cfg.nNotes, acts.dec1Gelu[h] + o * d, lin.fc2, head.fc2Bias,
-                          rows: rows.count, inputs: d, outputs: cfg.nNotes)
+            linear(acts.outputs[h] + o * cfg.nNotes, acts.dec1Gelu[h] + o * d, lin.fc2, head.fc2Bias,
+                   rows: rows.count, inputs: d, outputs: cfg.nNotes, part: part)
         }
     }
 

@@ -107,9 +107,9 @@ extension TranscriptionNetwork {
                         net.addPositions(encoded, rows: rowParts[part])
                     }
                 } else {
-                    net.blockForwardAfterAttention(block - 1, rows: rowParts[part])
+                    net.blockForwardAfterAttention(block - 1, rows: rowParts[part], part: part)
                 }
-                net.blockForwardBeforeAttention(block, rows: rowParts[part])
+                net.blockForwardBeforeAttention(block, rows: rowParts[part], part: part)
             }
             let queries = block == cfg.nLayers - 1 ? wanted : nil
             each(headParts.count) { part in context.value.0.blockForwardAttention(block, heads: headParts[part], queries: queries) }
@@ -117,8 +117,8 @@ extension TranscriptionNetwork {
         each(parts) { part in
             let net = context.value.0
             for rows in lastRows[part] {
-                net.blockForwardAfterAttention(cfg.nLayers - 1, rows: rows)
-                net.headForward(rows: rows)
+                net.blockForwardAfterAttention(cfg.nLayers - 1, rows: rows, part: part)
+                net.headForward(rows: rows, part: part)
             }
         }
         return UnsafeBufferPointer(start: acts.logits, count: r * cfg.nNotes)

@@ -19,11 +19,13 @@ public final class TranscriptionNetwork {
 
     let weights: NetworkTensors
     let grads: NetworkTensors
-    /// The Linear weights the forward multiplies by: the parameters' own, or once the network
-    /// is frozen their transposed copies.
+    /// The Linear weights the forward multiplies by: the parameters' own, and once the network
+    /// is frozen their packed copies.
     var linears: LinearWeights { inference?.linears ?? plainLinears }
     private let plainLinears: LinearWeights
     private var inference: InferenceWeights?
+    /// oneDNN's products of a frozen network, one cache per part of a split forward.
+    var matmuls: [MatmulCache] = []
     var activations: Activations?
     /// The scratch of `encode` (the encoder alone), apart from the forward's.
     var encoderActivations: Activations?
@@ -55,18 +57,35 @@ public final class TranscriptionNetwork {
     }
 
     /// Declares that the parameters will not change again - a network that only transcribes -
-    /// and copies the Linear weights once into the layout OpenBLAS multiplies fastest at few rows
-    /// (InferenceWeights: one window 1.2-1.3x faster). A frozen network does not train, and
-    /// changing its parameters afterwards leaves the copies stale.
+    /// and packs the Linear weights once for oneDNN, which runs their products from then on
+    /// (PackedLinear). A frozen network does not train, and changing its parameters afterwards
+    /// leaves the packed copies stale.
     public func freeze() {
-        if inference == nil { inference = InferenceWeights(parameters, config: config) }
+        if inference == nil { freeze(sharing: InferenceWeights(parameters, config: config)) }
     }
 
     /// Freezes a replica with the copies of the network it shares parameters with.
-    func freeze(sharing copies: InferenceWeights) { inference = copies }
+    func freeze(sharing copies: InferenceWeights) {
+        inference = copies
+        if matmuls.isEmpty { matmuls = [MatmulCache()] }
+    }
     var inferenceWeights: InferenceWeights? { inference }
 
     public var isFrozen: Bool { inference != nil }
+
+    /// out (rows, O) = inp (rows, I) W^T + bias, or out += that with `accumulate`: on oneDNN
+    /// with the weight packed once when the network is frozen, else on OpenBLAS. `part`: which
+    /// part of a split forward calls (each has its own oneDNN state).
+    func linear(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: LinearWeight,
+                _ bias: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int, part: Int, accumulate: Bool = false) {
+        if let packed = weight.packed {
+            matmuls[part].run(packed, out, inp, rows: rows, accumulate: accumulate)
+        } else if accumulate {
+            linearAccumulate(out, inp, weight.pointer, bias, rows: rows, inputs: inputs, outputs: outputs)
+        } else {
+            linearForward(out, inp, weight.pointer, bias, rows: rows, inputs: inputs, outputs: outputs)
+        }
+    }
 
     /// A freshly initialised network, as PyTorch initialises one: Linear and Conv2d weights and
     /// biases uniform in +-1/sqrt(fan_in), LayerNorm weight 1 and bias 0. Repeatable from `seed`.
@@ -102,6 +121,7 @@ public final class TranscriptionNetwork {
     /// batch than they hold, training or more threads - and the positions fit `frames`.
     /// `extraScratch` im2col buffers are kept for split-window threads.
     func prepare(batch: Int, frames: Int, training: Bool, extraScratch: Int = 0) {
+        if isFrozen { while matmuls.count < max(1, extraScratch) { matmuls.append(MatmulCache()) } }
         if let acts = activations, acts.capacity >= batch, acts.frames == frames,
            !training || acts.trainingReady, acts.extraCols.count >= extraScratch {
             acts.batch = batch

@@ -108,9 +108,9 @@ import Testing
     }
 }
 
-/// A frozen network multiplies by transposed copies of its Linear weights; its outputs are the
-/// unfrozen network's (the same bits at these sizes but for rounding inside the smallest products),
-/// for a batch, one window split between threads, and the few rows live decodes.
+/// A frozen network runs its Linear layers on oneDNN with the weights packed once; its outputs
+/// are the unfrozen network's to rounding, for a batch, one window split between threads, and
+/// the few rows live decodes.
 @Suite struct FrozenNetworkTests {
     @Test(arguments: [1, 2])
     func aFrozenNetworkGivesTheSameOutputs(threads: Int) throws {

@@ -11,21 +11,15 @@ public func linearForward(_ out: UnsafeMutablePointer<Float>,
     sgemm(.none, .transpose, m: rows, n: outputs, k: inputs, inp, weight, beta: bias == nil ? 0 : 1, out)
 }
 
-/// The same with the weight as the forward holds it ([O, I], or a frozen network's [I, O]).
-func linearForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: LinearWeight,
-                   _ bias: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int) {
-    for r in 0..<rows { (out + r * outputs).update(from: bias, count: outputs) }
-    sgemm(.none, weight.isTransposed ? .none : .transpose, m: rows, n: outputs, k: inputs, inp, weight.pointer, beta: 1, out)
-}
-
-/// out[R, O] += inp W^T + bias[O]: a Linear whose output adds onto a residual.
-func linearAccumulate(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: LinearWeight,
-                      _ bias: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int) {
+/// out[R, O] += inp[R, I] W[O, I]^T + bias[O]: a Linear whose output adds onto a residual.
+public func linearAccumulate(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                             _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+                             rows: Int, inputs: Int, outputs: Int) {
     for r in 0..<rows {
         let row = out + r * outputs
         for o in 0..<outputs { row[o] += bias[o] }
     }
-    sgemm(.none, weight.isTransposed ? .none : .transpose, m: rows, n: outputs, k: inputs, inp, weight.pointer, beta: 1, out)
+    sgemm(.none, .transpose, m: rows, n: outputs, k: inputs, inp, weight, beta: 1, out)
 }
 
 /// Differentiates out = inp W^T + b; every gradient accumulates:
