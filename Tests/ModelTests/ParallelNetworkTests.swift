@@ -29,6 +29,27 @@ import Testing
         }
     }
 
+    /// An inference batch larger than a round (ParallelNetwork.inferenceWindows per replica) runs
+    /// in rounds; every head's outputs are the one network's, on one thread and on several.
+    @Test(arguments: [1, 2])
+    func largeInferenceBatchesRunInRounds(threads: Int) throws {
+        var config = smallConfig
+        config.onsetHead = true
+        let single = try TranscriptionNetwork(config: config, seed: 23)
+        let parallel = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 23), threads: threads)
+        let (batch, frames) = (threads * ParallelNetwork.inferenceWindows * 2 + 3, 4)
+        var g = SplitMix64(seed: 8)
+        let x = (0..<(batch * frames * config.nBins)).map { _ in Float.random(in: -1...1, using: &g) }
+        x.withUnsafeBufferPointer {
+            single.forward($0.baseAddress!, batch: batch, frames: frames)
+            parallel.forward($0.baseAddress!, batch: batch, frames: frames)
+        }
+        for head in config.heads {
+            #expect(parallel.output(head).count == batch * frames * config.nNotes)
+            #expect(relativeError(Array(parallel.output(head)), Array(single.output(head))) < tolerance, "\(head)")
+        }
+    }
+
     /// With onset and velocity heads and loss weights other than 1, shards still give the one
     /// network's outputs, loss and gradients (each term is a mean over every entry).
     @Test func shardsAgreeWithOneNetworkWithEveryHead() throws {
