@@ -62,6 +62,11 @@ public final class StreamingCQT {
 
     private let levels: [LevelBuffer]
     private let ffts: [RealFFT]
+    /// The bank's groups and mel bands as the per-frame loops read them (GroupPlan).
+    private let plans: UnsafeMutableBufferPointer<GroupPlan>
+    private let melPlans: UnsafeMutableBufferPointer<MelPlan>
+    private let melCount: Int
+    private var owned: [UnsafeMutableRawPointer] = []
     private let frame: UnsafeMutableBufferPointer<Float>
     /// mel: the DFT magnitudes the bands sum (the frame itself for cqt and stft).
     private let magnitudes: UnsafeMutableBufferPointer<Float>
@@ -98,11 +103,34 @@ public final class StreamingCQT {
         magnitudes = bank.melBands.isEmpty ? frame : .allocate(capacity: bank.groupOutputs)
         if !bank.melBands.isEmpty { magnitudes.initialize(repeating: 0) }
         epsilon = Float(bank.settings.compressionEpsilon)
+        var owned: [UnsafeMutableRawPointer] = []
+        func copy<T>(_ values: [T]) -> UnsafeBufferPointer<T> {
+            let p = UnsafeMutableBufferPointer<T>.allocate(capacity: max(values.count, 1))
+            _ = p.initialize(from: values)
+            owned.append(UnsafeMutableRawPointer(p.baseAddress!))
+            return UnsafeBufferPointer(rebasing: p[0..<values.count])
+        }
+        plans = .allocate(capacity: bank.groups.count)
+        for (i, g) in bank.groups.enumerated() {
+            (plans.baseAddress! + i).initialize(to: GroupPlan(
+                bins: g.bins, level: g.level, fftSize: g.fftSize, supportLength: g.supportLength, supportStart: g.supportStart,
+                causalOffset: g.causalOffset, segments: copy(g.segments), realWeights: copy(g.realWeights).baseAddress!,
+                imaginaryWeights: copy(g.imaginaryWeights).baseAddress!))
+        }
+        melCount = bank.melBands.count
+        melPlans = .allocate(capacity: max(melCount, 1))
+        for (m, band) in bank.melBands.enumerated() {
+            (melPlans.baseAddress! + m).initialize(to: MelPlan(first: band.first, weights: copy(band.weights)))
+        }
+        self.owned = owned
     }
 
     deinit {
         if magnitudes.baseAddress != frame.baseAddress { magnitudes.deallocate() }
         frame.deallocate()
+        plans.deallocate()
+        melPlans.deallocate()
+        for p in owned { p.deallocate() }
     }
 
     /// Samples after a frame's instant that must arrive before it is delivered.
@@ -211,7 +239,7 @@ public final class StreamingCQT {
         for (l, level) in levels.enumerated() {
             var keep = level.end
             let instant = framesEmitted * hop >> l
-            for g in bank.groups where g.level == l {
+            for g in plans where g.level == l {
                 keep = min(keep, blockStart(g, instant: instant))
             }
             if l + 1 < levels.count { keep = min(keep, 2 * levels[l + 1].end - h) }
@@ -224,7 +252,7 @@ public final class StreamingCQT {
     /// Absolute level index of the first copied sample of group g's block for a frame whose
     /// instant is `instant` level samples.
     @inline(__always)
-    private func blockStart(_ g: OctaveGroup, instant: Int) -> Int {
+    private func blockStart(_ g: GroupPlan, instant: Int) -> Int {
         settings.alignment == .centred
             ? instant - g.fftSize / 2 + g.supportStart
             : instant + g.causalOffset - g.supportLength
@@ -233,7 +261,7 @@ public final class StreamingCQT {
     private func frameIsReady(_ t: Int) -> Bool {
         let hop = settings.hopLength
         if settings.alignment == .causal && levels[0].end < t * hop { return false }
-        for g in bank.groups {
+        for g in plans {
             let last = blockStart(g, instant: t * hop >> g.level) + g.supportLength
             if levels[g.level].end < last { return false }
         }
@@ -251,37 +279,44 @@ public final class StreamingCQT {
     private func computeFrame(_ t: Int) {
         let hop = settings.hopLength
         let out = magnitudes.baseAddress!
-        for (index, g) in bank.groups.enumerated() {
-            let fft = ffts[index]
+        for index in 0..<plans.count {
+            let g = plans[index], fft = ffts[index]
             let input = fft.input.baseAddress!
             input.update(repeating: 0, count: g.fftSize)
             let source = levels[g.level].absolute + blockStart(g, instant: t * hop >> g.level)
             (input + g.supportStart).update(from: source, count: g.supportLength)
             fft.execute()
             let spectrum = UnsafeRawPointer(fft.output.baseAddress!).assumingMemoryBound(to: Float.self)
-            g.realWeights.withUnsafeBufferPointer { realWeights in
-                g.imaginaryWeights.withUnsafeBufferPointer { imaginaryWeights in
-                    g.segments.withUnsafeBufferPointer { segments in
-                        for i in 0..<segments.count {
-                            let segment = segments[i]
-                            out[g.bins.lowerBound + i] = complexMagnitude(
-                                spectrum + 2 * segment.firstBin, realWeights.baseAddress! + segment.offset,
-                                imaginaryWeights.baseAddress! + segment.offset, vectors: segment.count / 4)
-                        }
-                    }
-                }
+            for i in 0..<g.segments.count {
+                let segment = g.segments[i]
+                out[g.bins.lowerBound + i] = complexMagnitude(
+                    spectrum + 2 * segment.firstBin, g.realWeights + segment.offset,
+                    g.imaginaryWeights + segment.offset, vectors: segment.count / 4)
             }
         }
-        let bands = bank.melBands
-        for m in bands.indices {
+        for m in 0..<melCount {
+            let band = melPlans[m]
             var sum: Float = 0
-            bands[m].weights.withUnsafeBufferPointer { w in
-                for k in 0..<w.count { sum += w[k] * out[bands[m].first + k] }
-            }
+            for k in 0..<band.weights.count { sum += band.weights[k] * out[band.first + k] }
             frame[m] = sum
         }
         logInPlace(frame.baseAddress!, count: frame.count, epsilon: epsilon)
     }
+}
+
+/// A group's kernel as the per-frame loops read it: plain values and pointers into buffers the
+/// engine owns. Reading an OctaveGroup copied it, retaining and releasing its four arrays for
+/// every group of every frame - a fifth of the batch transform's time.
+struct GroupPlan {
+    var bins: Range<Int>, level: Int, fftSize: Int, supportLength: Int, supportStart: Int, causalOffset: Int
+    var segments: UnsafeBufferPointer<KernelSegment>
+    var realWeights: UnsafePointer<Float>, imaginaryWeights: UnsafePointer<Float>
+}
+
+/// A mel band as the per-frame loop reads it (see GroupPlan).
+struct MelPlan {
+    var first: Int
+    var weights: UnsafeBufferPointer<Float>
 }
 
 @inline(__always)
