@@ -201,6 +201,11 @@ struct File: ParsableCommand {
         return Double(count) / Double(engine.sampleRate)
     }
 
+    /// Bytes on disk, 0 when unknown (the file's own error comes when it is transcribed).
+    private func fileSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+    }
+
     /// Every file into `folder`, `jobs` at a time, each worker with an engine of its own; a file
     /// that fails is reported (its partial outputs removed) and the others go on. Ctrl-C stops
     /// after the files being transcribed.
@@ -215,6 +220,10 @@ struct File: ParsableCommand {
         let workers = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, files.count)
         struct Progress { var next = 0, done = 0, written = 0, notes = 0, seconds = 0.0, failures: [String] = [] }
         let progress = Mutex(Progress()), bar = ProgressBar(), files = self.files
+        // Largest files first: the workers then finish together instead of one transcribing the
+        // last long file while the others wait (sizes on disk stand in for durations).
+        let sizes = files.map(fileSize)
+        let order = files.indices.sorted { sizes[$0] > sizes[$1] }
         Interrupt.install()
         let start = Date()
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
@@ -226,7 +235,7 @@ struct File: ParsableCommand {
             while !Interrupt.isRequested, let index = progress.withLock({ p -> Int? in
                 guard p.next < files.count else { return nil }
                 p.next += 1
-                return p.next - 1
+                return order[p.next - 1]
             }) {
                 let file = files[index], name = File.outputName(file)
                 let midi = (folder as NSString).appendingPathComponent(name + ".mid")
