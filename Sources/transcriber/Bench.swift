@@ -43,7 +43,7 @@ struct Bench: ParsableCommand {
         #if DEBUG
         printError("warning: this is a debug build; timings mean little. Build with `swift build -c release`.")
         #endif
-        printError("OpenBLAS kernels: \(BLASKernels.current)")
+        printError("OpenBLAS kernels: \(BLASKernels.current); threads at start: \(BLASThreads.current)")
         var rows: [BenchmarkRow] = []
         func report(_ new: [BenchmarkRow]) {
             for row in new {

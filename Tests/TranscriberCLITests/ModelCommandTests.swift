@@ -57,6 +57,18 @@ func saveCLIWeights(_ network: TranscriptionNetwork, window: Int = 43, to path: 
         #expect(result.stdout.contains("parameters:"))
     }
 
+    /// OpenBLAS starts with one thread (the re-run sets OPENBLAS_NUM_THREADS=1): no worker pool
+    /// spinning at start. A user's own setting is kept.
+    @Test func openBLASStartsWithOneThreadUnlessTheUserChose() throws {
+        let own = try runTranscriber(["bench", "--only", "none", "--runs", "1"], environment: ["OPENBLAS_NUM_THREADS": "2"])
+        #expect(own.status == 0)
+        #expect(own.stderr.contains("threads at start: 2"), "stderr: \(own.stderr)")
+        guard ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil else { return }   // the user chose
+        let result = try runTranscriber(["bench", "--only", "none", "--runs", "1"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("threads at start: 1"), "stderr: \(result.stderr)")
+    }
+
     @Test func infoOnADamagedFileFailsClearly() throws {
         let dir = cliScratch()
         defer { try? FileManager.default.removeItem(at: dir) }
