@@ -10,11 +10,11 @@
 import Foundation
 import PackageDescription
 
-/// Whether to compile the Swift code for the Haswell generation of x86-64 (AVX2, FMA, BMI2 -
-/// every x86-64 laptop and server CPU since 2013-2015) rather than the 2003 baseline: the
-/// network's vector kernels (GELU, softmax, the CQT's products, LayerNorm) then take one AVX
-/// instruction per 8 floats instead of two SSE ones, and `file` is about a tenth faster with the
-/// same output. Only when the machine building has those features - the build is for the
+/// Whether to compile the Swift code for the Haswell generation of x86-64 (AVX2, FMA, BMI2 - the
+/// laptop and server CPUs of 2013 on, bar some low-end Pentium, Celeron and Atom parts) rather
+/// than the 2003 baseline: the network's vector kernels (GELU, softmax, the CQT's products,
+/// LayerNorm) then take one AVX instruction per 8 floats instead of two SSE ones, and `file` is
+/// about a tenth faster with the same output. Only when the machine building has those features - the build is for the
 /// machine it runs on, as `make` does - and TRANSCRIBER_PORTABLE is not set.
 let haswellFeatures = ["avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm"]
 var buildsForThisCPU: Bool {

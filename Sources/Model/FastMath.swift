@@ -4,8 +4,8 @@
 // of one window alone need ~140k of them; Swift has no vector math library on Linux.
 // Error bounds are stated per function and checked against libm in FastMathTests.
 
-/// Vector width of the kernels: two SSE registers on baseline x86-64, one AVX register with
-/// `-target-cpu native`.
+/// Vector width of the kernels: one AVX register in the Haswell build Package.swift makes on
+/// CPUs with AVX2, two SSE registers in the portable one.
 public typealias FloatVector = SIMD8<Float>
 /// The same lanes as integers, for masks and exponent bits.
 public typealias LaneBits = SIMD8<Int32>

@@ -41,13 +41,13 @@ final class InferenceWeights: @unchecked Sendable {
             names += ["attn.qkv", "attn.out", "mlp.fc1", "mlp.fc2"].map { "blocks.\(i).\($0)" }
         }
         for head in config.heads { names += [head.parameterPrefix + ".fc1", head.parameterPrefix + ".fc2"] }
-        let copies = names.map { name in
+        let packed = names.map { name in
             let entry = parameters.layout.entry(name + ".weight")!   // [O, I]
             let weight = parameters.values.baseAddress! + entry.offset
             return LinearWeight(pointer: weight, packed: PackedLinear(weight: weight, bias: parameters.pointer(name + ".bias"),
                                                                      outputs: entry.shape[0], inputs: entry.shape[1]))
         }
-        var at = copies.makeIterator()
+        var at = packed.makeIterator()
         let proj = at.next()!
         let blocks = (0..<config.nLayers).map { _ in
             LinearWeights.Block(qkv: at.next()!, out: at.next()!, fc1: at.next()!, fc2: at.next()!)

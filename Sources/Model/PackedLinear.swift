@@ -10,10 +10,11 @@
 // and so does everything in training.
 import CDNNL
 
-/// A oneDNN call that failed: only a bug or exhausted memory gets here.
+/// A oneDNN call that failed: only a bug or exhausted memory gets here. fatalError, not
+/// precondition, so that release builds print what failed.
 @inline(__always)
 func checkDNNL(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
-    precondition(status == dnnl_success, "oneDNN: \(what()) failed (status \(status.rawValue))")
+    if status != dnnl_success { fatalError("oneDNN: \(what()) failed (status \(status.rawValue))") }
 }
 
 /// oneDNN's CPU engine, one for the process.

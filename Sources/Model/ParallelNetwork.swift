@@ -39,10 +39,10 @@ public final class ParallelNetwork {
         losses.deallocate()
     }
 
-    /// Freezes every replica (TranscriptionNetwork.freeze), with one set of copies between them.
+    /// Freezes every replica (TranscriptionNetwork.freeze), with one set of packed weights between them.
     public func freeze() {
         network.freeze()
-        for replica in replicas.dropFirst() { replica.freeze(sharing: network.inferenceWeights!) }
+        for replica in replicas.dropFirst() { replica.freeze(sharing: network.inference!) }
     }
 
     public var isFrozen: Bool { network.isFrozen }
@@ -88,14 +88,13 @@ public final class ParallelNetwork {
     @discardableResult
     public func forward(_ input: NetworkInput, batch: Int, frames: Int, training: Bool = false,
                         outputRows: Range<Int>? = nil) -> UnsafeBufferPointer<Float> {
-        let parts = shards(batch)
         gathered = false
         if batch == 1 && threads > 1 && !training {
             return network.forwardSplit(input, frames: frames, parts: threads, outputRows: outputRows)
         }
         // Inference runs a large batch a few windows per replica at a time (see `inferenceWindows`).
         let round = training ? batch : threads * ParallelNetwork.inferenceWindows
-        if parts.count == 1 && batch <= round {
+        if batch <= round && shards(batch).count == 1 {
             return network.forward(input, batch: batch, frames: frames, training: training, outputRows: outputRows)
         }
         let heads = config.heads

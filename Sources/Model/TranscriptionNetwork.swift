@@ -23,7 +23,7 @@ public final class TranscriptionNetwork {
     /// is frozen their packed copies.
     var linears: LinearWeights { inference?.linears ?? plainLinears }
     private let plainLinears: LinearWeights
-    private var inference: InferenceWeights?
+    private(set) var inference: InferenceWeights?
     /// oneDNN's products of a frozen network, one cache per part of a split forward.
     var matmuls: [MatmulCache] = []
     var activations: Activations?
@@ -64,12 +64,11 @@ public final class TranscriptionNetwork {
         if inference == nil { freeze(sharing: InferenceWeights(parameters, config: config)) }
     }
 
-    /// Freezes a replica with the copies of the network it shares parameters with.
-    func freeze(sharing copies: InferenceWeights) {
-        inference = copies
+    /// Freezes a replica with the packed weights of the network it shares parameters with.
+    func freeze(sharing packed: InferenceWeights) {
+        inference = packed
         if matmuls.isEmpty { matmuls = [MatmulCache()] }
     }
-    var inferenceWeights: InferenceWeights? { inference }
 
     public var isFrozen: Bool { inference != nil }
 

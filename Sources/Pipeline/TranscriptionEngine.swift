@@ -58,9 +58,10 @@ public struct EngineSettings: Sendable, Equatable {
     /// each frame is the mean of the four windows over it, a window every 11 frames
     /// (docs/RESULTS.md measures it against one window with 21 frames after the frame).
     public static let file = EngineSettings(stride: 11, lookahead: nil, windowBatch: fileWindowBatch)
-    /// 8 windows (344 rows): their activations stay in a core's L2 cache. Measured faster than
-    /// 4, 6, 16 or 32 (docs/PERFORMANCE.md), with the same notes.
-    public static let fileWindowBatch = 8
+    /// A replica's round of windows (ParallelNetwork.inferenceWindows, 8): their activations
+    /// stay in a core's L2 cache. 8 measured faster than 4, 6, 16 or 32 (docs/PERFORMANCE.md),
+    /// with the same notes.
+    public static let fileWindowBatch = ParallelNetwork.inferenceWindows
 
     public init(stride: Int = 6, lookahead: Int? = 0, decoder: NoteDecoderSettings = NoteDecoderSettings(),
                 windowBatch: Int = 1, overlap: OverlapWeighting = .flat) {

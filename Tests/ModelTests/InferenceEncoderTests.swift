@@ -32,8 +32,7 @@ import Testing
     @Test func inferenceAndTrainingForwardsAgree() throws {
         let config = ModelConfig(onsetHead: true, velocityHead: true)
         let (frames, f) = (43, config.nBins)
-        var g = SplitMix64(seed: 13)
-        let windows = (0..<(2 * frames * f)).map { _ in Float.random(in: -4...0, using: &g) }
+        let windows = randomWindows(2, frames: frames, bins: f, seed: 13)
         let training = try TranscriptionNetwork(config: config, seed: 6)
         let inference = try TranscriptionNetwork(config: config, seed: 6)
         windows.withUnsafeBufferPointer { w in

@@ -3,6 +3,12 @@
 import Testing
 @testable import Model
 
+/// `count` windows of log-CQT-like values (-4...0), repeatable from `seed`.
+func randomWindows(_ count: Int, frames: Int, bins: Int, seed: UInt64) -> [Float] {
+    var g = SplitMix64(seed: seed)
+    return (0..<(count * frames * bins)).map { _ in Float.random(in: -4...0, using: &g) }
+}
+
 @Suite struct InferenceShortcutTests {
     /// Encoding frames in groups other than the window's changes only how sgemm blocks its
     /// rows; measured at the default sizes: at most 8.0e-7 (encoded frames) and 8.8e-7 (output
@@ -90,8 +96,7 @@ import Testing
     @Test func aSmallerBatchReusesTheBuffersAndGivesTheSameOutputs() throws {
         let config = ModelConfig(onsetHead: true, velocityHead: true)
         let (frames, f) = (43, config.nBins)
-        var g = SplitMix64(seed: 4)
-        let windows = (0..<(5 * frames * f)).map { _ in Float.random(in: -4...0, using: &g) }
+        let windows = randomWindows(5, frames: frames, bins: f, seed: 4)
         let reused = try TranscriptionNetwork(config: config, seed: 2)
         let fresh = try TranscriptionNetwork(config: config, seed: 2)
         windows.withUnsafeBufferPointer { w in
@@ -116,12 +121,13 @@ import Testing
     func aFrozenNetworkGivesTheSameOutputs(threads: Int) throws {
         let config = ModelConfig(onsetHead: true, velocityHead: true)
         let (frames, f) = (43, config.nBins)
-        var g = SplitMix64(seed: 8)
-        let windows = (0..<(3 * frames * f)).map { _ in Float.random(in: -4...0, using: &g) }
+        let windows = randomWindows(3, frames: frames, bins: f, seed: 8)
         let plain = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 3), threads: threads)
         let frozen = try ParallelNetwork(network: try TranscriptionNetwork(config: config, seed: 3), threads: threads)
         frozen.freeze()
         #expect(frozen.isFrozen && !plain.isFrozen)
+        #expect(frozen.network.linears.blocks.allSatisfy { $0.fc1.packed != nil } && plain.network.linears.proj.packed == nil,
+                "a frozen network's products run on oneDNN")
         for (batch, rows) in [(3, nil), (1, nil), (1, 37..<43)] as [(Int, Range<Int>?)] {
             windows.withUnsafeBufferPointer { w in
                 _ = plain.forward(.bins(w.baseAddress!), batch: batch, frames: frames, outputRows: rows)

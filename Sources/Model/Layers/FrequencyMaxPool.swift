@@ -42,9 +42,9 @@ public func frequencyMaxPoolBiasReLUForward(_ out: UnsafeMutablePointer<Float>, 
                 // 32 bins, 8 notes: the maximum of each pair of bins, then of each pair of pairs.
                 while note + 8 <= n {
                     let x = src + note * 4
-                    let pairs = pairwiseMax(UnsafeRawPointer(x).loadUnaligned(as: SIMD16<Float>.self),
-                                            UnsafeRawPointer(x + 16).loadUnaligned(as: SIMD16<Float>.self))
-                    let notes = pointwiseMaxOfHalves(pairs)
+                    let pairs = SIMD16(lowHalf: maxOfPairs(UnsafeRawPointer(x).loadUnaligned(as: SIMD16<Float>.self)),
+                                       highHalf: maxOfPairs(UnsafeRawPointer(x + 16).loadUnaligned(as: SIMD16<Float>.self)))
+                    let notes = maxOfPairs(pairs)
                     store(positivePart(notes + FloatVector(repeating: b)), dst + note)
                     note += 8
                 }
@@ -59,18 +59,9 @@ public func frequencyMaxPoolBiasReLUForward(_ out: UnsafeMutablePointer<Float>, 
     }
 }
 
-/// Lane i: max(x[2i], x[2i+1]) over the 32 lanes of a and b (a first).
-@inline(__always)
-private func pairwiseMax(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
-    let evens = SIMD16(lowHalf: a.evenHalf, highHalf: b.evenHalf), odds = SIMD16(lowHalf: a.oddHalf, highHalf: b.oddHalf)
-    let evenBits = unsafeBitCast(evens, to: SIMD16<Int32>.self), oddBits = unsafeBitCast(odds, to: SIMD16<Int32>.self)
-    let oddWins = unsafeBitCast(evens - odds, to: SIMD16<Int32>.self) &>> 31   // evens < odds
-    return unsafeBitCast((oddBits & oddWins) | (evenBits & ~oddWins), to: SIMD16<Float>.self)
-}
-
 /// Lane i: max(x[2i], x[2i+1]), the 16 lanes down to 8.
 @inline(__always)
-private func pointwiseMaxOfHalves(_ x: SIMD16<Float>) -> FloatVector {
+private func maxOfPairs(_ x: SIMD16<Float>) -> FloatVector {
     select(lanes(x.evenHalf, below: x.oddHalf), x.oddHalf, x.evenHalf)
 }
 

@@ -12,9 +12,9 @@ public func linearForward(_ out: UnsafeMutablePointer<Float>,
 }
 
 /// out[R, O] += inp[R, I] W[O, I]^T + bias[O]: a Linear whose output adds onto a residual.
-public func linearAccumulate(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                             _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                             rows: Int, inputs: Int, outputs: Int) {
+func linearAccumulate(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                      _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+                      rows: Int, inputs: Int, outputs: Int) {
     for r in 0..<rows {
         let row = out + r * outputs
         for o in 0..<outputs { row[o] += bias[o] }
