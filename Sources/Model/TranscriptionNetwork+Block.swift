@@ -59,27 +59,21 @@ extension TranscriptionNetwork {
         let input = acts.residual[2 * l], middle = acts.residual[2 * l + 1]
         // output = middle + fc2(gelu(fc1(ln2(middle)))) (times the MLP mask when the forward dropped)
         if acts.dropping { multiplyMask(acts.dBranch, acts.dResidual, acts.dropMasks[2 * l + 1], count: r * d) }
-        acts.dHiddenGelu.update(repeating: 0, count: r * m)
         linearBackward(acts.dHiddenGelu, gb.fc2Weight, gb.fc2Bias, acts.dropping ? acts.dBranch : acts.dResidual,
-                       acts.fc1Gelu[l], blk.fc2Weight, rows: r, inputs: m, outputs: d)
-        acts.dHidden.update(repeating: 0, count: r * m)
-        geluBackward(acts.dHidden, acts.fc1[l], acts.dHiddenGelu, count: r * m)
-        acts.dNorm.update(repeating: 0, count: r * d)
+                       acts.fc1Gelu[l], blk.fc2Weight, rows: r, inputs: m, outputs: d, accumulateInput: false)
+        geluBackward(acts.dHidden, acts.fc1[l], acts.dHiddenGelu, count: r * m, accumulate: false)
         linearBackward(acts.dNorm, gb.fc1Weight, gb.fc1Bias, acts.dHidden, acts.ln2[l], blk.fc1Weight,
-                       rows: r, inputs: d, outputs: m)
+                       rows: r, inputs: d, outputs: m, accumulateInput: false)
         layerNormBackward(acts.dResidual, gb.ln2Weight, gb.ln2Bias, acts.dNorm, middle, blk.ln2Weight,
                           acts.ln2Mean[l], acts.ln2Rstd[l], rows: r, features: d)
         // middle = input + out(attention(qkv(ln1(input)))) (times the attention mask when dropping)
         if acts.dropping { multiplyMask(acts.dBranch, acts.dResidual, acts.dropMasks[2 * l], count: r * d) }
-        acts.dAttY.update(repeating: 0, count: r * a)
         linearBackward(acts.dAttY, gb.outWeight, gb.outBias, acts.dropping ? acts.dBranch : acts.dResidual,
-                       acts.attY[l], blk.outWeight, rows: r, inputs: a, outputs: d)
-        acts.dQKV.update(repeating: 0, count: r * 3 * a)
+                       acts.attY[l], blk.outWeight, rows: r, inputs: a, outputs: d, accumulateInput: false)
         attentionBackward(acts.dQKV, acts.dScores, acts.dAttY, acts.qkv[l], acts.att[l],
                           batch: acts.batch, frames: acts.frames, heads: cfg.nHeads, headDim: cfg.headDim)
-        acts.dNorm.update(repeating: 0, count: r * d)
         linearBackward(acts.dNorm, gb.qkvWeight, gb.qkvBias, acts.dQKV, acts.ln1[l], blk.qkvWeight,
-                       rows: r, inputs: d, outputs: 3 * a)
+                       rows: r, inputs: d, outputs: 3 * a, accumulateInput: false)
         layerNormBackward(acts.dResidual, gb.ln1Weight, gb.ln1Bias, acts.dNorm, input, blk.ln1Weight,
                           acts.ln1Mean[l], acts.ln1Rstd[l], rows: r, features: d)
     }

@@ -18,26 +18,24 @@ extension TranscriptionNetwork {
             stackHarmonics(acts.input, input, rows: rows, plane: plane)
             convInput = UnsafePointer(acts.input)
         }
+        // Each convolution's bias is added in one pass with its ReLU, not written before the
+        // product: the same numbers, one pass fewer over (C, R, F).
+        frequencyConvForward(acts.a1, cols, convInput, w.conv1Weight, nil, channelsIn: cfg.inputChannels,
+                             channelsOut: c, rows: r, bins: f, kernel: k, rowRange: rows)
+        for ch in 0..<c {
+            biasReLUForward(acts.a1 + ch * plane + rows.lowerBound * f, bias: w.conv1Bias[ch], count: rows.count * f)
+        }
+        frequencyConvForward(acts.a2, cols, acts.a1, w.conv2Weight, nil, channelsIn: c, channelsOut: c,
+                             rows: r, bins: f, kernel: k, rowRange: rows)
         if acts.trainingReady {
             // Every intermediate kept as the backward needs it.
-            frequencyConvForward(acts.a1, cols, convInput, w.conv1Weight, w.conv1Bias, channelsIn: cfg.inputChannels,
-                                 channelsOut: c, rows: r, bins: f, kernel: k, rowRange: rows)
-            for ch in 0..<c { reluForward(acts.a1 + ch * plane + rows.lowerBound * f, count: rows.count * f) }
-            frequencyConvForward(acts.a2, cols, acts.a1, w.conv2Weight, w.conv2Bias, channelsIn: c, channelsOut: c,
-                                 rows: r, bins: f, kernel: k, rowRange: rows)
-            for ch in 0..<c { reluForward(acts.a2 + ch * plane + rows.lowerBound * f, count: rows.count * f) }
+            for ch in 0..<c {
+                biasReLUForward(acts.a2 + ch * plane + rows.lowerBound * f, bias: w.conv2Bias[ch], count: rows.count * f)
+            }
             frequencyMaxPoolForward(acts.pooled, acts.poolIndex, acts.a2, channels: c, rows: r, bins: f,
                                     pool: cfg.binsPerNote, rowRange: rows)
         } else {
-            // Inference, the same numbers in fewer passes: conv1's bias with its ReLU; conv2's
-            // bias and ReLU after the pool, on a quarter of the values.
-            frequencyConvForward(acts.a1, cols, convInput, w.conv1Weight, nil, channelsIn: cfg.inputChannels,
-                                 channelsOut: c, rows: r, bins: f, kernel: k, rowRange: rows)
-            for ch in 0..<c {
-                biasReLUForward(acts.a1 + ch * plane + rows.lowerBound * f, bias: w.conv1Bias[ch], count: rows.count * f)
-            }
-            frequencyConvForward(acts.a2, cols, acts.a1, w.conv2Weight, nil, channelsIn: c, channelsOut: c,
-                                 rows: r, bins: f, kernel: k, rowRange: rows)
+            // Inference: conv2's bias and ReLU after the pool, on a quarter of the values.
             frequencyMaxPoolBiasReLUForward(acts.pooled, acts.a2, bias: w.conv2Bias, channels: c, rows: r, bins: f,
                                             pool: cfg.binsPerNote, rowRange: rows)
         }
@@ -100,15 +98,12 @@ extension TranscriptionNetwork {
     func encoderBackward() {
         let acts = activations!, w = weights, g = grads, cfg = config
         let r = acts.rows, f = cfg.nBins, c = cfg.channels, k = cfg.kernelSize, n = cfg.pooledNotes, d = cfg.embedDim
-        acts.dPooled.update(repeating: 0, count: r * c * n)
         linearBackward(acts.dPooled, g.projWeight, g.projBias, acts.dResidual, acts.pooled, w.projWeight,
-                       rows: r, inputs: c * n, outputs: d)
-        frequencyMaxPoolBackward(acts.dA2, acts.dPooled, acts.poolIndex, channels: c, rows: r, bins: f, pool: cfg.binsPerNote)
-        reluBackward(acts.dA2, acts.a2, count: c * r * f)
-        acts.dA1.update(repeating: 0, count: c * r * f)
+                       rows: r, inputs: c * n, outputs: d, accumulateInput: false)
+        frequencyMaxPoolReLUBackward(acts.dA2, acts.dPooled, acts.poolIndex, acts.pooled, channels: c, rows: r, bins: f,
+                                     pool: cfg.binsPerNote)
         frequencyConvBackward(acts.dA1, g.conv2Weight, g.conv2Bias, acts.cols, acts.dCols, acts.dA2, acts.a1, w.conv2Weight,
-                              channelsIn: c, channelsOut: c, rows: r, bins: f, kernel: k)
-        reluBackward(acts.dA1, acts.a1, count: c * r * f)
+                              channelsIn: c, channelsOut: c, rows: r, bins: f, kernel: k, inputReLU: acts.a1)
         frequencyConvBackward(nil, g.conv1Weight, g.conv1Bias, acts.cols, acts.dCols, acts.dA1, acts.input, w.conv1Weight,
                               channelsIn: cfg.inputChannels, channelsOut: c, rows: r, bins: f, kernel: k)
     }

@@ -67,11 +67,9 @@ extension TranscriptionNetwork {
             guard let term = headLossTerm(head, acts.dLogits, acts.outputs[h], count: count, targets: targets, weights: lossWeights)
             else { continue }
             loss += term
-            acts.dDecGelu.update(repeating: 0, count: r * d)
             linearBackward(acts.dDecGelu, g.heads[h].fc2Weight, g.heads[h].fc2Bias, acts.dLogits, acts.dec1Gelu[h], w.heads[h].fc2Weight,
-                           rows: r, inputs: d, outputs: cfg.nNotes)
-            acts.dDec.update(repeating: 0, count: r * d)
-            geluBackward(acts.dDec, acts.dec1[h], acts.dDecGelu, count: r * d)
+                           rows: r, inputs: d, outputs: cfg.nNotes, accumulateInput: false)
+            geluBackward(acts.dDec, acts.dec1[h], acts.dDecGelu, count: r * d, accumulate: false)
             linearBackward(acts.dNorm, g.heads[h].fc1Weight, g.heads[h].fc1Bias, acts.dDec, acts.lnF, w.heads[h].fc1Weight,
                            rows: r, inputs: d, outputs: d)
         }

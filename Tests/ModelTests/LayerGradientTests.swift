@@ -38,6 +38,9 @@ final class Tensor {
     var ptr: UnsafeMutablePointer<Float> { p.baseAddress! }
     var count: Int { p.count }
     var array: [Float] { Array(p) }
+    /// Fills with a value no gradient has, for outputs a backward overwrites: any element it
+    /// skipped then fails the check.
+    func fillWithGarbage() { p.update(repeating: 1e3) }
     func zero() { p.update(repeating: 0) }
 }
 
@@ -86,6 +89,13 @@ func probe(_ out: UnsafePointer<Float>, _ r: Tensor) -> Double {
         checkGradient("linear dinp", x, analytic: dx.array, tolerance: GradientTolerance.linear, loss: loss)
         checkGradient("linear dweight", w, analytic: dw.array, tolerance: GradientTolerance.linear, loss: loss)
         checkGradient("linear dbias", b, analytic: db.array, tolerance: GradientTolerance.linear, loss: loss)
+        // Without accumulateInput, dinp is overwritten; the parameters' gradients still add up.
+        let dx2 = Tensor(rows * inputs)
+        dx2.fillWithGarbage()
+        linearBackward(dx2.ptr, dw.ptr, db.ptr, r.ptr, x.ptr, w.ptr, rows: rows, inputs: inputs, outputs: outputs,
+                       accumulateInput: false)
+        checkGradient("linear dinp, overwritten", x, analytic: dx2.array, tolerance: GradientTolerance.linear, loss: loss)
+        checkGradient("linear dweight, twice", w, analytic: dw.array.map { $0 / 2 }, tolerance: GradientTolerance.linear, loss: loss)
     }
 
     @Test func layerNorm() {
@@ -118,6 +128,7 @@ func probe(_ out: UnsafePointer<Float>, _ r: Tensor) -> Double {
         }
         _ = loss()
         let dqkv = Tensor(qkv.count), scratch = Tensor(frames * frames)
+        dqkv.fillWithGarbage()
         attentionBackward(dqkv.ptr, scratch.ptr, r.ptr, qkv.ptr, att.ptr, batch: batch, frames: frames, heads: heads, headDim: headDim)
         checkGradient("attention dqkv", qkv, analytic: dqkv.array, tolerance: GradientTolerance.attention, loss: loss)
     }
@@ -129,6 +140,10 @@ func probe(_ out: UnsafePointer<Float>, _ r: Tensor) -> Double {
         let dx = Tensor(37)
         geluBackward(dx.ptr, x.ptr, r.ptr, count: 37)
         checkGradient("gelu", x, analytic: dx.array, tolerance: GradientTolerance.gelu, loss: loss)
+        let overwritten = Tensor(37)
+        overwritten.fillWithGarbage()
+        geluBackward(overwritten.ptr, x.ptr, r.ptr, count: 37, accumulate: false)
+        #expect(overwritten.array == dx.array)
     }
 
     /// Rows span more than one im2col chunk (convChunkRows) so that chunk edges are covered.
@@ -147,6 +162,7 @@ func probe(_ out: UnsafePointer<Float>, _ r: Tensor) -> Double {
         }
         _ = loss()
         let dx = Tensor(x.count), dw = Tensor(w.count), db = Tensor(b.count), dcols = Tensor(frequencyConvScratchCount(channelsIn: channelsOut, bins: bins, kernel: kernel))
+        dx.fillWithGarbage()
         frequencyConvBackward(dx.ptr, dw.ptr, db.ptr, cols.ptr, dcols.ptr, r.ptr, x.ptr, w.ptr, channelsIn: channelsIn,
                               channelsOut: channelsOut, rows: rows, bins: bins, kernel: kernel)
         checkGradient("conv dinp", x, analytic: dx.array, tolerance: GradientTolerance.conv, loss: loss)
@@ -175,8 +191,8 @@ func probe(_ out: UnsafePointer<Float>, _ r: Tensor) -> Double {
         }
         _ = loss()
         let dx = Tensor(count)
-        frequencyMaxPoolBackward(dx.ptr, r.ptr, index, channels: channels, rows: rows, bins: bins, pool: pool)
-        reluBackward(dx.ptr, relu.ptr, count: count)
+        dx.fillWithGarbage()
+        frequencyMaxPoolReLUBackward(dx.ptr, r.ptr, index, out.ptr, channels: channels, rows: rows, bins: bins, pool: pool)
         checkGradient("relu + maxpool", x, analytic: dx.array, tolerance: GradientTolerance.reluPool, loss: loss)
     }
 

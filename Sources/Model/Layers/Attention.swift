@@ -1,6 +1,8 @@
 // Multi-head self-attention over the T frames of a window, no mask (the core between the
 // attn.qkv and attn.out Linear layers).
 // Sizes: B windows, T frames, H heads, Hd head_dim; qkv rows are [q | k | v], each [H, Hd].
+// The products with Hd columns run on OpenBLAS, whose small-matrix kernels beat oneDNN's there
+// (0.6-0.7x on oneDNN at T=43, Hd=32); the T x T scores on oneDNN (1.25x). See GEMMLibrary.
 
 /// For each window b and head h, with q, k, v the head's [T, Hd] slices of qkv[B*T, 3*H*Hd]:
 /// att = softmax(q k^T / sqrt(Hd)) [B, H, T, T] (saved for the backward);  out[B*T, H*Hd] = att v.
@@ -24,14 +26,15 @@ public func attentionForward(_ out: UnsafeMutablePointer<Float>, _ att: UnsafeMu
                   k, ldb: stride, a + first * t)
             for i in queries { softmaxRow(a + i * t, count: t) }
             sgemm(.none, .none, m: queries.count, n: headDim, k: t, a + first * t, v, ldb: stride,
-                  out + (b * t + first) * width + h * headDim, ldc: width)
+                  out + (b * t + first) * width + h * headDim, ldc: width, library: .openBLAS)
         }
     }
 }
 
-/// dqkv += d(q, k, v) given dout [B*T, H*Hd]. `scratch` holds T*T floats.
-///   datt = dout v^T;  dv += att^T dout;  ds = att * (datt - rowsum(att * datt));
-///   dq += ds k / sqrt(Hd);  dk += ds^T q / sqrt(Hd)
+/// dqkv = d(q, k, v) given dout [B*T, H*Hd], overwritten (each element is one product's). `scratch`
+/// holds T*T floats.
+///   datt = dout v^T;  dv = att^T dout;  ds = att * (datt - rowsum(att * datt));
+///   dq = ds k / sqrt(Hd);  dk = ds^T q / sqrt(Hd)
 public func attentionBackward(_ dqkv: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>,
                               _ dout: UnsafePointer<Float>, _ qkv: UnsafePointer<Float>, _ att: UnsafePointer<Float>,
                               batch: Int, frames t: Int, heads: Int, headDim: Int) {
@@ -45,15 +48,15 @@ public func attentionBackward(_ dqkv: UnsafeMutablePointer<Float>, _ scratch: Un
             let a = att + (b * heads + h) * t * t
             let dy = dout + b * t * width + h * headDim
             sgemm(.none, .transpose, m: t, n: t, k: headDim, dy, lda: width, v, ldb: stride, scratch)
-            sgemm(.transpose, .none, m: t, n: headDim, k: t, a, dy, ldb: width, beta: 1, dv, ldc: stride)
+            sgemm(.transpose, .none, m: t, n: headDim, k: t, a, dy, ldb: width, dv, ldc: stride, library: .openBLAS)
             for i in 0..<t {
                 let ai = a + i * t, di = scratch + i * t
                 var dot: Float = 0
                 for j in 0..<t { dot += ai[j] * di[j] }
                 for j in 0..<t { di[j] = ai[j] * (di[j] - dot) }
             }
-            sgemm(.none, .none, m: t, n: headDim, k: t, alpha: scale, scratch, k, ldb: stride, beta: 1, dq, ldc: stride)
-            sgemm(.transpose, .none, m: t, n: headDim, k: t, alpha: scale, scratch, q, ldb: stride, beta: 1, dk, ldc: stride)
+            sgemm(.none, .none, m: t, n: headDim, k: t, alpha: scale, scratch, k, ldb: stride, dq, ldc: stride, library: .openBLAS)
+            sgemm(.transpose, .none, m: t, n: headDim, k: t, alpha: scale, scratch, q, ldb: stride, dk, ldc: stride, library: .openBLAS)
         }
     }
 }

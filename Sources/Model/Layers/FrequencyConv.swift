@@ -66,19 +66,21 @@ public func biasReLUForward(_ x: UnsafeMutablePointer<Float>, bias: Float, count
 }
 
 /// dweight += dout im2col(inp)^T;  dbias[co] += sum dout[co, :];  and, when dinp is given,
-/// dinp += the transposed convolution of dout, which is a forward convolution of dout with the
-/// channels swapped and the taps reversed:
+/// dinp = the transposed convolution of dout (overwritten), which is a forward convolution of
+/// dout with the channels swapped and the taps reversed:
 ///   dinp[ci, r, g] = sum_{co, j} w[co, ci, k-1-j] dout[co, r, g + j - pad].
 /// So it is im2col(dout) and one product with k = Cout*k (60 at the defaults) - not Cin*k rows
 /// of weight^T dout (a product with k = Cout = 12) scattered back column by column (col2im),
-/// which took twice as long. `cols` holds Cin*k*chunk*F floats, `dcols` Cout*k*chunk*F.
+/// which took twice as long. With `inputReLU` (the output of a ReLU that made `inp`), dinp
+/// goes back through that ReLU too, chunk by chunk while it is in cache. `cols` holds
+/// Cin*k*chunk*F floats, `dcols` Cout*k*chunk*F.
 public func frequencyConvBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>,
                                   _ dbias: UnsafeMutablePointer<Float>,
                                   _ cols: UnsafeMutablePointer<Float>, _ dcols: UnsafeMutablePointer<Float>,
                                   _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                                  channelsIn: Int, channelsOut: Int, rows: Int, bins f: Int, kernel k: Int) {
+                                  channelsIn: Int, channelsOut: Int, rows: Int, bins f: Int, kernel k: Int,
+                                  inputReLU: UnsafePointer<Float>? = nil) {
     let plane = rows * f
-    for co in 0..<channelsOut { dbias[co] += vectorSum(dout + co * plane, plane) }
     withUnsafeTemporaryAllocation(of: Float.self, capacity: channelsIn * channelsOut * k) { flipped in
         // flipped[ci, co*k + j] = weight[co, ci, k-1-j]
         if dinp != nil {
@@ -91,13 +93,19 @@ public func frequencyConvBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweigh
         var r0 = 0
         while r0 < rows {
             let n = min(convChunkRows, rows - r0), chunkPlane = n * f
+            for co in 0..<channelsOut { dbias[co] += vectorSum(dout + co * plane + r0 * f, chunkPlane) }
             im2col(cols, inp, channelsIn: channelsIn, rows: rows, firstRow: r0, chunkRows: n, bins: f, kernel: k)
             sgemm(.none, .transpose, m: channelsOut, n: channelsIn * k, k: chunkPlane,
                   dout + r0 * f, lda: plane, cols, beta: 1, dweight)
             if let dinp {
                 im2col(dcols, dout, channelsIn: channelsOut, rows: rows, firstRow: r0, chunkRows: n, bins: f, kernel: k)
                 sgemm(.none, .none, m: channelsIn, n: chunkPlane, k: channelsOut * k, flipped.baseAddress!, dcols,
-                      beta: 1, dinp + r0 * f, ldc: plane)
+                      dinp + r0 * f, ldc: plane)
+                if let inputReLU {
+                    for ci in 0..<channelsIn {
+                        reluBackward(dinp + ci * plane + r0 * f, inputReLU + ci * plane + r0 * f, count: chunkPlane)
+                    }
+                }
             }
             r0 += n
         }

@@ -65,17 +65,21 @@ private func maxOfPairs(_ x: SIMD16<Float>) -> FloatVector {
     select(lanes(x.evenHalf, below: x.oddHalf), x.oddHalf, x.evenHalf)
 }
 
-/// dinp = 0 except dinp[c, r, index] = dout[r, c*N + n]. Overwrites dinp.
-public func frequencyMaxPoolBackward(_ dinp: UnsafeMutablePointer<Float>,
-                                     _ dout: UnsafePointer<Float>, _ index: UnsafePointer<Int32>,
-                                     channels: Int, rows: Int, bins f: Int, pool p: Int) {
+/// The backward of a ReLU and then this pool, from the pool's output `out` (its forward's): dinp = 0
+/// except dinp[c, r, index] = dout[r, c*N + n] where out[r, c*N + n] > 0 - the ReLU's output at
+/// the chosen bin is the pool's. Overwrites dinp, a row of F bins at a time while it is in cache.
+public func frequencyMaxPoolReLUBackward(_ dinp: UnsafeMutablePointer<Float>,
+                                         _ dout: UnsafePointer<Float>, _ index: UnsafePointer<Int32>,
+                                         _ out: UnsafePointer<Float>,
+                                         channels: Int, rows: Int, bins f: Int, pool p: Int) {
     let n = f / p
-    dinp.update(repeating: 0, count: channels * rows * f)
     for c in 0..<channels {
         for r in 0..<rows {
             let dst = dinp + (c * rows + r) * f
-            let src = dout + r * channels * n + c * n, idx = index + r * channels * n + c * n
-            for note in 0..<n { dst[Int(idx[note])] += src[note] }
+            let at = r * channels * n + c * n
+            let src = dout + at, idx = index + at, pooled = out + at
+            dst.update(repeating: 0, count: f)
+            for note in 0..<n where pooled[note] > 0 { dst[Int(idx[note])] = src[note] }
         }
     }
 }

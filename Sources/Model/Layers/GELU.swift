@@ -8,10 +8,15 @@ public func geluForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer
     mapVectors(out, inp, count: count, gelu)
 }
 
-/// dinp += dout * (Phi(x) + x phi(x)),  phi(x) = e^{-x^2/2} / sqrt(2 pi)
+/// dinp += dout * (Phi(x) + x phi(x)),  phi(x) = e^{-x^2/2} / sqrt(2 pi); without `accumulate`,
+/// dinp = that (no pass to zero it first).
 public func geluBackward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                         _ dout: UnsafePointer<Float>, count: Int) {
-    mapVectors(dinp, dinp, inp, dout, count: count, accumulateGELUGradient)
+                         _ dout: UnsafePointer<Float>, count: Int, accumulate: Bool = true) {
+    if accumulate {
+        mapVectors(dinp, dinp, inp, dout, count: count, accumulateGELUGradient)
+    } else {
+        mapVectors(dinp, inp, dout, count: count, geluGradient)
+    }
 }
 
 // The vector functions the loops above run. Named functions, not closures: a closure literal
@@ -25,7 +30,13 @@ func gelu(_ x: FloatVector) -> FloatVector {
 /// dx + dy * GELU'(x)
 @inline(__always)
 func accumulateGELUGradient(_ dx: FloatVector, _ x: FloatVector, _ dy: FloatVector) -> FloatVector {
+    dx + geluGradient(x, dy)
+}
+
+/// dy * GELU'(x) = dy * (Phi(x) + x phi(x))
+@inline(__always)
+func geluGradient(_ x: FloatVector, _ dy: FloatVector) -> FloatVector {
     let cdf = 0.5 * (1 + fastErf(x * 0.707_106_781_186_547_6))
     let pdf = fastExp(-0.5 * x * x) * 0.398_942_280_401_432_7
-    return dx + dy * (cdf + x * pdf)
+    return dy * (cdf + x * pdf)
 }

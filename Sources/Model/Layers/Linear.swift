@@ -22,14 +22,15 @@ func linearAccumulate(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<F
     sgemm(.none, .transpose, m: rows, n: outputs, k: inputs, inp, weight, beta: 1, out)
 }
 
-/// Differentiates out = inp W^T + b; every gradient accumulates:
-/// dinp[R, I] += dout W;  dweight[O, I] += dout^T inp;  dbias[O] += sum over rows of dout.
+/// Differentiates out = inp W^T + b; the parameters' gradients accumulate:
+/// dweight[O, I] += dout^T inp;  dbias[O] += sum over rows of dout;  and dinp[R, I] += dout W,
+/// or dinp = dout W without `accumulateInput` (no pass to zero it first).
 public func linearBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>,
                            _ dbias: UnsafeMutablePointer<Float>?,
                            _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                           rows: Int, inputs: Int, outputs: Int) {
+                           rows: Int, inputs: Int, outputs: Int, accumulateInput: Bool = true) {
     if let dinp {
-        sgemm(.none, .none, m: rows, n: inputs, k: outputs, dout, weight, beta: 1, dinp)
+        sgemm(.none, .none, m: rows, n: inputs, k: outputs, dout, weight, beta: accumulateInput ? 1 : 0, dinp)
     }
     sgemm(.transpose, .none, m: outputs, n: inputs, k: rows, dout, inp, beta: 1, dweight)
     if let dbias {
