@@ -15,20 +15,32 @@ public func frequencyConvScratchCount(channelsIn: Int, bins: Int, kernel: Int) -
 }
 
 /// cols[(ci*k + j), r*F + f] = inp[ci, r0 + r, f + j - pad] (0 outside the frame), for rows r0 ..< r0+n.
+/// The chunk's rows are contiguous in `inp`, so each (ci, j) is one copy of the whole chunk
+/// shifted by j - pad, after which the |shift| bins at each frame's edge that came from the
+/// neighbouring frame are zeroed: 60 copies a chunk at the defaults instead of 480 row by row.
 @inline(__always)
 func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, channelsIn: Int, rows: Int,
             firstRow r0: Int, chunkRows n: Int, bins f: Int, kernel k: Int) {
     let pad = (k - 1) / 2, plane = rows * f, chunkPlane = n * f
     for ci in 0..<channelsIn {
+        let src = inp + ci * plane + r0 * f
         for j in 0..<k {
-            let shift = j - pad
-            let src = inp + ci * plane + r0 * f, dst = cols + (ci * k + j) * chunkPlane
-            let lo = max(0, -shift), hi = min(f, f - shift)   // f + shift within [0, F)
-            for r in 0..<n {
-                let s = src + r * f, d = dst + r * f
-                for x in 0..<lo { d[x] = 0 }
-                if hi > lo { (d + lo).update(from: s + lo + shift, count: hi - lo) }
-                for x in max(lo, hi)..<f { d[x] = 0 }
+            let shift = j - pad, dst = cols + (ci * k + j) * chunkPlane
+            guard abs(shift) < f else {
+                dst.update(repeating: 0, count: chunkPlane)
+                continue
+            }
+            // dst[x] = src[x + shift] where x + shift lies within the chunk, 0 past its ends.
+            if shift >= 0 {
+                dst.update(from: src + shift, count: chunkPlane - shift)
+                (dst + chunkPlane - shift).update(repeating: 0, count: shift)
+                // Each frame's last `shift` bins read the next frame's first ones.
+                for r in 0..<(n - 1) { (dst + r * f + f - shift).update(repeating: 0, count: shift) }
+            } else {
+                dst.update(repeating: 0, count: -shift)
+                (dst - shift).update(from: src, count: chunkPlane + shift)
+                // Each frame's first -shift bins read the previous frame's last ones.
+                for r in 1..<max(n, 1) { (dst + r * f).update(repeating: 0, count: -shift) }
             }
         }
     }
@@ -81,8 +93,10 @@ public func frequencyConvBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweigh
                                   channelsIn: Int, channelsOut: Int, rows: Int, bins f: Int, kernel k: Int,
                                   inputReLU: UnsafePointer<Float>? = nil) {
     let plane = rows * f
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: channelsIn * channelsOut * k) { flipped in
+    let taps = channelsIn * k
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * taps * channelsOut) { scratch in
         // flipped[ci, co*k + j] = weight[co, ci, k-1-j]
+        let flipped = scratch.baseAddress!
         if dinp != nil {
             for ci in 0..<channelsIn {
                 for co in 0..<channelsOut {
@@ -90,16 +104,21 @@ public func frequencyConvBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweigh
                 }
             }
         }
+        // The weight's gradient transposed, [Cin*k, Cout], added to dweight at the end: the
+        // product im2col(inp) dout^T runs 1.2x as fast as dout im2col(inp)^T on oneDNN at
+        // 60 x 12 x 2816 (measured, one thread).
+        let dweightT = flipped + taps * channelsOut
+        dweightT.update(repeating: 0, count: taps * channelsOut)
         var r0 = 0
         while r0 < rows {
             let n = min(convChunkRows, rows - r0), chunkPlane = n * f
             for co in 0..<channelsOut { dbias[co] += vectorSum(dout + co * plane + r0 * f, chunkPlane) }
             im2col(cols, inp, channelsIn: channelsIn, rows: rows, firstRow: r0, chunkRows: n, bins: f, kernel: k)
-            sgemm(.none, .transpose, m: channelsOut, n: channelsIn * k, k: chunkPlane,
-                  dout + r0 * f, lda: plane, cols, beta: 1, dweight)
+            sgemm(.none, .transpose, m: taps, n: channelsOut, k: chunkPlane,
+                  cols, dout + r0 * f, ldb: plane, beta: 1, dweightT)
             if let dinp {
                 im2col(dcols, dout, channelsIn: channelsOut, rows: rows, firstRow: r0, chunkRows: n, bins: f, kernel: k)
-                sgemm(.none, .none, m: channelsIn, n: chunkPlane, k: channelsOut * k, flipped.baseAddress!, dcols,
+                sgemm(.none, .none, m: channelsIn, n: chunkPlane, k: channelsOut * k, flipped, dcols,
                       dinp + r0 * f, ldc: plane)
                 if let inputReLU {
                     for ci in 0..<channelsIn {
@@ -108,6 +127,9 @@ public func frequencyConvBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweigh
                 }
             }
             r0 += n
+        }
+        for co in 0..<channelsOut {
+            for x in 0..<taps { dweight[co * taps + x] += dweightT[x * channelsOut + co] }
         }
     }
 }
