@@ -196,6 +196,28 @@ func probe(_ out: UnsafePointer<Float>, _ r: Tensor) -> Double {
         checkGradient("relu + maxpool", x, analytic: dx.array, tolerance: GradientTolerance.reluPool, loss: loss)
     }
 
+    /// The pool's forward, 8 notes at a time where it can, against a plain first-maximum search:
+    /// 44 notes a row (5 vectors and 4 left over), values from a few levels so that ties are common.
+    @Test func maxPoolKeepsTheFirstMaximum() {
+        let (channels, rows, bins, pool) = (2, 3, 176, 4)
+        var g = SplitMix64(seed: 8)
+        let x = (0..<(channels * rows * bins)).map { _ in Float(Int.random(in: -2...3, using: &g)) }
+        let n = bins / pool
+        var out = [Float](repeating: 0, count: rows * channels * n), index = [Int32](repeating: -1, count: out.count)
+        frequencyMaxPoolForward(&out, &index, x, channels: channels, rows: rows, bins: bins, pool: pool)
+        for c in 0..<channels {
+            for r in 0..<rows {
+                for note in 0..<n {
+                    let bin = (0..<pool).map { note * pool + $0 }.max { x[(c * rows + r) * bins + $0] < x[(c * rows + r) * bins + $1] }!
+                    let first = (0..<pool).map { note * pool + $0 }.first { x[(c * rows + r) * bins + $0] == x[(c * rows + r) * bins + bin] }!
+                    let at = r * channels * n + c * n + note
+                    #expect(index[at] == Int32(first), "channel \(c) row \(r) note \(note)")
+                    #expect(out[at] == x[(c * rows + r) * bins + first])
+                }
+            }
+        }
+    }
+
     @Test func binaryCrossEntropy() {
         var g = SplitMix64(seed: 7)
         let z = Tensor(random: 23, &g, scale: 5), y = Tensor(23)

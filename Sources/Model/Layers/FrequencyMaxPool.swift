@@ -11,7 +11,27 @@ public func frequencyMaxPoolForward(_ out: UnsafeMutablePointer<Float>, _ index:
         for r in rowRange ?? 0..<rows {
             let src = inp + (c * rows + r) * f
             let dst = out + r * channels * n + c * n, idx = index + r * channels * n + c * n
-            for note in 0..<n {
+            var note = 0
+            if p == 4 {
+                // 8 notes at a time: their 32 bins split into the first, second, third and
+                // fourth bin of each note, then the first maximum kept lane by lane.
+                let noteStarts = LaneBits(0, 4, 8, 12, 16, 20, 24, 28)
+                while note + 8 <= n {
+                    let x = src + note * 4
+                    let low = UnsafeRawPointer(x).loadUnaligned(as: SIMD16<Float>.self)
+                    let high = UnsafeRawPointer(x + 16).loadUnaligned(as: SIMD16<Float>.self)
+                    let even = SIMD16(lowHalf: low.evenHalf, highHalf: high.evenHalf)   // bins 0 and 2 of each note
+                    let odd = SIMD16(lowHalf: low.oddHalf, highHalf: high.oddHalf)      // bins 1 and 3
+                    var best = even.evenHalf, bestAt = LaneBits(repeating: 0)
+                    keepFirstMaximum(&best, &bestAt, odd.evenHalf, bin: 1)
+                    keepFirstMaximum(&best, &bestAt, even.oddHalf, bin: 2)
+                    keepFirstMaximum(&best, &bestAt, odd.oddHalf, bin: 3)
+                    store(best, dst + note)
+                    UnsafeMutableRawPointer(idx + note).storeBytes(of: bestAt &+ noteStarts &+ Int32(note * 4), as: LaneBits.self)
+                    note += 8
+                }
+            }
+            for note in note..<n {
                 var best = src[note * p], bestAt = note * p
                 for j in 1..<p where src[note * p + j] > best {
                     best = src[note * p + j]
@@ -22,6 +42,15 @@ public func frequencyMaxPoolForward(_ out: UnsafeMutablePointer<Float>, _ index:
             }
         }
     }
+}
+
+/// Lane by lane, `candidate` and its bin replace `best` and `bestAt` where it is greater (ties keep
+/// the earlier bin, as PyTorch does).
+@inline(__always)
+private func keepFirstMaximum(_ best: inout FloatVector, _ bestAt: inout LaneBits, _ candidate: FloatVector, bin: Int32) {
+    let higher = lanes(best, below: candidate)
+    best = select(higher, candidate, best)
+    bestAt = (bestAt & ~higher) | (LaneBits(repeating: bin) & higher)
 }
 
 /// Inference: out[r, c*N + n] = max(max_{j < p} inp[c, r, n*p + j] + bias[c], 0) - the pool of a
