@@ -31,6 +31,10 @@ var buildsForThisCPU: Bool {
 
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
+    // Float.squareRoot() goes through a C shim that calls sqrtf, which may set errno; with
+    // errno ignored it is the sqrt instruction, and a SIMD8's is one vsqrtps instead of eight
+    // scalar calls (Adam's step: 4% of a training step at batch 8). The results are the same.
+    .unsafeFlags(["-Xcc", "-fno-math-errno"]),
 ] + (buildsForThisCPU ? [.unsafeFlags(["-target-cpu", "haswell"]), .define("FUSED_MULTIPLY_ADD")] : [])
 
 let package = Package(

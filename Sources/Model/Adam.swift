@@ -46,7 +46,8 @@ public final class AdamOptimizer {
         // Eight lanes at a time by hand: the four blocks may alias as far as the compiler knows,
         // so it keeps the loop scalar, and the square root and division then cost 8 ms a step
         // of the default network. The lanes do the scalar loop's operations in its order, so the
-        // results are the same bits.
+        // results are the same bits. The square root is one vector instruction only because
+        // Package.swift compiles with -fno-math-errno.
         typealias Lanes = SIMD8<Float>
         let b1 = Lanes(repeating: s.beta1), b2 = Lanes(repeating: s.beta2)
         let c1 = Lanes(repeating: 1 - s.beta1), c2 = Lanes(repeating: 1 - s.beta2)
