@@ -1,5 +1,5 @@
-// Tests of the OpenBLAS binding: sgemm equals a naive product for every transpose and shape; the
-// kernels chosen are the widest the CPU runs.
+// Tests of the matrix product: sgemm on oneDNN and on OpenBLAS equals a naive product for every
+// transpose and shape; OpenBLAS's kernels chosen are the widest the CPU runs.
 import Foundation
 import Testing
 @testable import Model
@@ -10,8 +10,10 @@ import Support
 let sgemmRelativeTolerance: Float = 1e-5
 
 @Suite struct SgemmTests {
-    @Test(arguments: [(Transpose.none, Transpose.none), (.transpose, .none), (.none, .transpose), (.transpose, .transpose)])
-    func matchesNaiveProduct(transA: Transpose, transB: Transpose) {
+    @Test(arguments: [(Transpose.none, Transpose.none), (.transpose, .none), (.none, .transpose), (.transpose, .transpose)],
+          [GEMMLibrary.oneDNN, .openBLAS])
+    func matchesNaiveProduct(transposes: (Transpose, Transpose), library: GEMMLibrary) {
+        let (transA, transB) = transposes
         var generator = SplitMix64(seed: 7)
         for (m, n, k) in [(1, 1, 1), (3, 5, 7), (17, 33, 65), (43, 192, 264), (128, 3, 300)] {
             let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
@@ -30,10 +32,10 @@ let sgemmRelativeTolerance: Float = 1e-5
                 }
             }
             var c = c0
-            sgemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a, b, beta: beta, &c)
+            sgemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a, b, beta: beta, &c, library: library)
             let scale = expected.map { abs($0) }.max()!
             let worst = zip(c, expected).map { abs(Double($0) - $1) }.max()!
-            #expect(worst / scale < Double(sgemmRelativeTolerance), "m \(m) n \(n) k \(k): max error \(worst)")
+            #expect(worst / scale < Double(sgemmRelativeTolerance), "\(library) m \(m) n \(n) k \(k): max error \(worst)")
         }
     }
 
