@@ -2,7 +2,8 @@
 # The Swift model against PyTorch eager and ONNX Runtime (the same PyTorch module exported), same
 # network, batch and thread count, one run, one machine.
 # Installs PyTorch from PyPI into bench/.venv on first use (about 3 GB with its CUDA libraries;
-# never part of `make test`). Usage: bench/model_vs_pytorch.sh [THREADS] [RUNS] [ROUNDS]
+# never part of `make test`). Usage: bench/model_vs_pytorch.sh [THREADS] [RUNS] [ROUNDS] [heads]
+# ("heads": the network with onset and velocity heads, as the bundled weights have it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-1}
@@ -14,10 +15,14 @@ mkdir -p bench/results
 # ROUNDS rounds, each Swift then the peers: these shared machines drift by 20-30% within minutes,
 # so the rows are medians over rounds of runs that sat side by side.
 rounds=${3:-3}
+heads=()
+if [ "${4:-}" = heads ]; then heads=(--heads); elif [ -n "${4:-}" ]; then echo "the 4th argument is 'heads' or nothing" >&2; exit 2; fi
 golden_arg=(--golden Tests/ModelTests/Fixtures/reference-small.safetensors)
 for r in $(seq 1 "$rounds"); do
-  .build/release/transcriber bench --only model --threads "$threads" --runs "$runs" --json "bench/results/swift-$r.json" >/dev/null
-  "$venv/bin/python" bench/pytorch_model.py --threads "$threads" --runs "$runs" "${golden_arg[@]}" --onnx > "bench/results/pytorch-$r.json"
+  .build/release/transcriber bench --only model --threads "$threads" --runs "$runs" ${heads[@]+"${heads[@]}"} \
+    --json "bench/results/swift-$r.json" >/dev/null
+  "$venv/bin/python" bench/pytorch_model.py --threads "$threads" --runs "$runs" "${golden_arg[@]}" --onnx ${heads[@]+"${heads[@]}"} \
+    > "bench/results/pytorch-$r.json"
 done
 python3 - "$threads" "$rounds" <<'PY'
 import json, statistics, sys

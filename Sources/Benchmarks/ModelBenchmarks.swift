@@ -30,7 +30,8 @@ public enum ModelBenchmarks {
         let adam = AdamOptimizer(layout: network.parameters.layout)
         var generator = SeededGenerator(seed: 5)
         let flops = config.forwardFLOPs(frames: frames)
-        let described = "default model (\(config.parameterCount) parameters), T=\(frames), F=\(config.nBins)"
+        let headNames = config.heads.map(\.rawValue).joined(separator: ", ")
+        let described = "default model, heads: \(headNames) (\(config.parameterCount) parameters), T=\(frames), F=\(config.nBins)"
         func note(_ windowsPerSecond: Double, factor: Double) -> String? {
             guard let ceiling else { return nil }
             let achieved = windowsPerSecond * flops * factor / 1e9
@@ -54,9 +55,21 @@ public enum ModelBenchmarks {
         for batch in [8, 32] where include("model.train.b\(batch)") {
             let x = (0..<(batch * frames * config.nBins)).map { _ in Float.random(in: -1...1, using: &generator) }
             let y = (0..<(batch * frames * config.nNotes)).map { _ in Float(Int.random(in: 0...4, using: &generator) == 0 ? 1 : 0) }
+            // Every head trains: onsets on a twentieth of the sounding entries, velocities on all of them.
+            let onsets = y.map { $0 > 0 && Int.random(in: 0..<20, using: &generator) == 0 ? Float(1) : 0 }
+            let velocities = y.map { $0 > 0 ? Float.random(in: 0.1...1, using: &generator) : 0 }
             let time = measure(runs: runs) {
                 x.withUnsafeBufferPointer { _ = network.forward($0.baseAddress!, batch: batch, frames: frames, training: true) }
-                y.withUnsafeBufferPointer { _ = network.backward(targets: $0.baseAddress!, batch: batch, frames: frames) }
+                y.withUnsafeBufferPointer { sounding in
+                    onsets.withUnsafeBufferPointer { onsets in
+                        velocities.withUnsafeBufferPointer { velocities in
+                            let targets = HeadTargets(frames: sounding.baseAddress!,
+                                                      onsets: config.onsetHead ? onsets.baseAddress! : nil,
+                                                      velocities: config.velocityHead ? velocities.baseAddress! : nil)
+                            _ = network.backward(targets: targets, batch: batch, frames: frames)
+                        }
+                    }
+                }
                 adam.update(network.parameters, gradients: network.gradients)
             }.median
             rows.append(BenchmarkRow(name: "model.train.b\(batch)", value: Double(batch) / time, unit: "windows/s",

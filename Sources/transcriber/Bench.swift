@@ -22,6 +22,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Run only the rows whose name starts with this (e.g. model.train).")
     var only: String?
 
+    @Flag(help: "The model rows with onset and velocity heads, as the bundled weights have them (default: the frame head only).")
+    var heads = false
+
     @Option(help: "Frames between network windows in the latency rows (live's default).") var stride: Int = EngineSettings.live.stride
     @Option(help: "Look-ahead frames in the latency rows (live's default).") var lookahead: Int = EngineSettings.liveLookahead
     @Option(help: "The weights the latency rows listen with (default: the bundled weights).")
@@ -56,7 +59,8 @@ struct Bench: ParsableCommand {
         if include("cqt") { report(try CQTBenchmarks.rows(runs: runs, gamma: gamma)) }
         let ceiling = ModelBenchmarks.sgemmCeiling(threads: threads, runs: runs)
         report([ceiling])
-        report(try ModelBenchmarks.network(config: ModelConfig(), frames: 43, threads: threads, runs: runs,
+        report(try ModelBenchmarks.network(config: ModelConfig(onsetHead: heads, velocityHead: heads), frames: 43,
+                                           threads: threads, runs: runs,
                                            ceiling: ceiling.value, include: include))
         if include("preprocess") || include("train") {
             let recordings = max(2, Int((corpusMinutes * 2).rounded()))

@@ -69,6 +69,16 @@ func saveCLIWeights(_ network: TranscriptionNetwork, window: Int = 43, to path: 
         #expect(result.stderr.contains("threads at start: 1"), "stderr: \(result.stderr)")
     }
 
+    /// `bench --heads` times the network the bundled weights have: frame, onset and velocity heads.
+    @Test func benchMeasuresTheShippedHeadsWhenAsked() throws {
+        let result = try runTranscriber(["bench", "--only", "model.train.b8", "--runs", "1", "--heads"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let row = result.stdout.split(separator: "\n").first { $0.hasPrefix("model.train.b8") }
+        let shipped = ModelConfig(onsetHead: true, velocityHead: true)
+        #expect(row?.contains("heads: frame, onset, velocity (\(shipped.parameterCount) parameters)") == true,
+                "stdout: \(result.stdout)")
+    }
+
     @Test func infoOnADamagedFileFailsClearly() throws {
         let dir = cliScratch()
         defer { try? FileManager.default.removeItem(at: dir) }
