@@ -60,7 +60,7 @@ public enum InstrumentEvaluation {
             let mine = reference { $0.instrument == instrument }, others = reference { $0.instrument != instrument }
             let frameSeconds = Double(hop) / Double(sampleRate)
             let attributed = estimated.filter { note in
-                let t = Int((note.onset / frameSeconds).rounded())
+                let t = Int((note.onset / frameSeconds + 0.5).rounded())   // the frame the note began in (TranscriptionEngine.noteSeconds)
                 guard t >= 0, t < frames, sounding[t] else { return false }
                 return !others.contains { $0.pitch == note.pitch && abs($0.onset - note.onset) <= NoteMatching.onsetTolerance }
             }

@@ -1,6 +1,7 @@
 // Metrics: how well predicted notes match the labels (DATA_AND_METRICS.md), frame by frame and
 // note by note, following mir_eval's conventions where it defines them.
 import Foundation
+import Pipeline
 
 /// The evaluation of one recording or a whole split.
 public struct Evaluation: Codable, Sendable, Equatable {
@@ -151,7 +152,7 @@ public struct Evaluation: Codable, Sendable, Equatable {
 
     /// The onset head's detections - per note, each frame where its probability reaches
     /// `threshold` from below it, as the decoder reads it - matched against the reference onsets
-    /// (same pitch, within 50 ms). `onsets` [frames, K]; frame t is at t * frameSeconds.
+    /// (same pitch, within 50 ms), timed as the engine times a note's onset. `onsets` [frames, K].
     public mutating func addOnsetDetections(onsets: [Float], notes k: Int, threshold: Float, frameSeconds: Double,
                                             pitchOf: (Int) -> Int, reference: [(pitch: Int, onset: Double, offset: Double)]) {
         var detections: [(pitch: Int, onset: Double, offset: Double)] = []
@@ -160,7 +161,7 @@ public struct Evaluation: Codable, Sendable, Equatable {
             for n in 0..<k {
                 let high = onsets[t * k + n] >= threshold
                 if high && !wasHigh[n] {
-                    let time = Double(t) * frameSeconds
+                    let time = TranscriptionEngine.noteSeconds(atFrame: t, frameSeconds: frameSeconds)
                     detections.append((pitchOf(n), time, time))
                 }
                 wasHigh[n] = high

@@ -307,7 +307,10 @@ public final class TrainingRun {
         let labelled = NoteDecoder(notes: k, settings: NoteDecoderSettings(minimumFrames: 1), onsets: withOnsets)
         var rows = [Float](repeating: 0, count: t * decoder.rowWidth), labelRows = [Float](repeating: 0, count: t * labelled.rowWidth)
         func notes(_ decoded: [DecodedNote]) -> [(pitch: Int, onset: Double, offset: Double)] {
-            decoded.map { (space.pitch(ofIndex: $0.index), Double($0.onset) * frameSeconds, Double($0.offset) * frameSeconds) }
+            decoded.map {
+                (space.pitch(ofIndex: $0.index), TranscriptionEngine.noteSeconds(atFrame: $0.onset, frameSeconds: frameSeconds),
+                 TranscriptionEngine.noteSeconds(atFrame: $0.offset, frameSeconds: frameSeconds))
+            }
         }
         while let batch = try loader.next() {
             heartbeat()

@@ -12,6 +12,9 @@ struct DecodingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With an onset head: the frame probability at which a note begins though no onset was heard (0-1).",
                                discussion: "An attack the onset head missed; 1 leaves every note to the onset head."))
     var frameOnsetThreshold: Float = NoteDecoderSettings().frameOnsetThreshold
+    @Option(help: ArgumentHelp("With an onset head: the onset probability at which a sounding note is struck again (0-1).",
+                               discussion: "A repeated note; at or below --onset-threshold every onset the head hears splits a sounding note."))
+    var restrikeThreshold: Float = NoteDecoderSettings().restrikeThreshold
     @Option(help: "Shortest note kept, in milliseconds (default: two frames, 46 ms at the bundled weights' rate).")
     var minNoteMs: Double?
 
@@ -25,7 +28,7 @@ struct DecodingOptions: ParsableArguments {
     /// The decoder's settings for frames `frameSeconds` long (--min-note-ms rounds up to whole frames).
     func settings(frameSeconds: Double) -> NoteDecoderSettings {
         var settings = NoteDecoderSettings(onsetThreshold: onsetThreshold, frameThreshold: frameThreshold,
-                                           frameOnsetThreshold: frameOnsetThreshold)
+                                           frameOnsetThreshold: frameOnsetThreshold, restrikeThreshold: restrikeThreshold)
         if let minNoteMs {
             settings.minimumFrames = max(1, Int((minNoteMs / 1000 / frameSeconds - 1e-9).rounded(.up)))
         }

@@ -163,7 +163,8 @@ let batchTolerance: Float = 1e-6
         try samples.withUnsafeBufferPointer { try fromAudio.push($0) }
         try fromAudio.finish()
         let (fromFrames, _) = try tinyEngine(window: 16, EngineSettings.file)
-        let frames = try BatchCQT.transform(samples, settings: tinyFrontEnd)
+        // Planned as the engine plans its FFTs (other plans round differently in the last bit).
+        let frames = try BatchCQT.transform(samples, settings: tinyFrontEnd, planning: .estimate)
         #expect(try engineProbabilities(fromFrames, frames) == audio)
         #expect(audio.count == (samples.count / 512 + 1) * tinyNetwork.nNotes)
     }

@@ -103,15 +103,42 @@ import Testing
         }
     }
 
-    /// With an onset head, a silent key whose onset stays low begins where its frame probability
-    /// reaches the frame onset threshold, not before.
-    @Test func aMissedOnsetStartsTheNoteAtTheFrameOnsetThreshold() {
+    /// With an onset head, a silent key whose onset stays low becomes a note once its frame
+    /// probability reaches the frame onset threshold, and the note begins where that rise passed
+    /// the frame threshold (the frame head climbs over a few frames); a rise that stops short of
+    /// the frame onset threshold is no note, and does not date the next one.
+    @Test func aMissedOnsetStartsTheNoteWhereItsFrameRose() {
         let frames: [Float] = [0, 0.4, 0.6, 0.75, 0.9, 0.9, 0.5, 0.1, 0]
         let decoder = NoteDecoder(notes: 1, settings: NoteDecoderSettings(frameOnsetThreshold: 0.7), onsets: true)
         let notes = decoder.decodeAll(frames.flatMap { [$0, 0.1] })
-        #expect(notes.map(\.onset) == [3] && notes.map(\.offset) == [7])
+        #expect(notes.map(\.onset) == [1] && notes.map(\.offset) == [7])
+        #expect(abs(notes[0].confidence - (0.4 + 0.6 + 0.75 + 0.9 + 0.9 + 0.5) / 6) < 1e-6)
         let never = NoteDecoder(notes: 1, settings: NoteDecoderSettings(frameOnsetThreshold: 1), onsets: true)
         #expect(never.decodeAll(frames.flatMap { [$0, 0.1] }).isEmpty)
+        let shortRise: [Float] = [0.5, 0.6, 0.2, 0, 0.4, 0.8, 0.8, 0]
+        #expect(decoder.decodeAll(shortRise.flatMap { [$0, 0.1] }).map(\.onset) == [4])
+    }
+
+    /// Inside a sounding note an onset splits it only at the re-strike threshold; an onset that
+    /// crosses the onset threshold first and the re-strike threshold a frame later splits it there.
+    @Test func aSoundingKeyIsStruckAgainOnlyAtTheRestrikeThreshold() {
+        let frames = [Float](repeating: 0.9, count: 12) + [0.1]
+        var onsets = [Float](repeating: 0.05, count: 13)
+        onsets[0] = 0.9
+        onsets[5] = 0.6
+        let decoder = NoteDecoder(notes: 1, onsets: true)   // re-strike at 0.7
+        #expect(decoder.decodeAll(rows(frames, onsets: onsets)).map(\.onset) == [0])
+        let anyOnset = NoteDecoder(notes: 1, settings: NoteDecoderSettings(restrikeThreshold: 0.5), onsets: true)
+        #expect(anyOnset.decodeAll(rows(frames, onsets: onsets)).map(\.onset) == [0, 5])
+        onsets[6] = 0.85
+        #expect(decoder.decodeAll(rows(frames, onsets: onsets)).map(\.onset) == [0, 6])
+    }
+
+    @Test(arguments: [0, 1.5, Float.nan] as [Float])
+    func badRestrikeThresholdsAreRefused(restrike: Float) {
+        #expect { try NoteDecoderSettings(restrikeThreshold: restrike).validate() } throws: { error in
+            "\(error)".contains("re-strike threshold") && "\(error)".contains("probability")
+        }
     }
 
     /// The engine hands the decoder every head: whether the onset head fires at once or never,
