@@ -53,7 +53,7 @@ public enum LiveBenchmarks {
         do {
             let engine = try TranscriptionEngine(network: network, description: description, settings: .live)
             rows.append(BenchmarkRow(name: "live.cpu", value: try replayShare(engine, signal), unit: "% of a core", threads: threads,
-                                     input: "replay of 10 s at 1x, default-size model, live defaults (stride 6, look-ahead 4; capture and transcription threads)",
+                                     input: "replay of 10 s at 1x, default-size model, live defaults (stride \(EngineSettings.live.stride), look-ahead \(EngineSettings.liveLookahead); capture and transcription threads)",
                                      runs: 1))
         }
 

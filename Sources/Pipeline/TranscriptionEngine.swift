@@ -51,9 +51,12 @@ public struct EngineSettings: Sendable, Equatable {
     /// Averaging: how much each window's frame counts in the frame's mean, by where in the window
     /// it lies.
     public var overlap = OverlapWeighting.flat
-    /// `live` and `replay`: a window every 139 ms, frames decoded 93 ms after they sound.
-    public static let live = EngineSettings(stride: 6, lookahead: liveLookahead)
-    public static let liveLookahead = 4
+    /// `live` and `replay`: a window every 70 ms, frames decoded 70 ms after they sound. Chosen
+    /// from the latency and accuracy table (docs/RESULTS.md): a note at A4 printed a median
+    /// 126 ms after it sounds, note F1 0.760 on the held-out FluidR3 set; `--stride 6
+    /// --lookahead 4` reads 0.808 at 173 ms.
+    public static let live = EngineSettings(stride: 3, lookahead: liveLookahead)
+    public static let liveLookahead = 3
     /// `file` (and `evaluate`, which scores what `file` prints): latency does not matter, so
     /// each frame is the mean of the four windows over it, a window every 11 frames
     /// (docs/RESULTS.md measures it against one window with 21 frames after the frame).
