@@ -77,8 +77,11 @@ import Testing
                 }
             }
         }
+        // The last note's frame probability falls at frame 21: a dip so far, ended at the finish.
+        decoder.finish { event in if case let .off(note) = event { offs.append(note) } }
         #expect(ons == [32, 32, 108, 108])
         #expect(offs.map(\.velocity) == [32, 32, 108, 108])
+        #expect(offs.last?.offset == 21)
         #expect(NoteDecoder.midiVelocity(0) == 1 && NoteDecoder.midiVelocity(1) == 127)
     }
 
@@ -132,6 +135,27 @@ import Testing
         #expect(anyOnset.decodeAll(rows(frames, onsets: onsets)).map(\.onset) == [0, 5])
         onsets[6] = 0.85
         #expect(decoder.decodeAll(rows(frames, onsets: onsets)).map(\.onset) == [0, 6])
+    }
+
+    /// A sounding note whose frame probability dips for one frame with no onset goes on; a dip of
+    /// two frames ends it where the dip began; an onset in a dip is a new strike, even below the
+    /// re-strike threshold; with bridgeFrames 0 every dip ends the note.
+    @Test func aOneFrameDipDoesNotEndANote() {
+        let oneDip: [Float] = [0.9, 0.9, 0.9, 0.2, 0.9, 0.9, 0.1, 0]
+        let twoDips: [Float] = [0.9, 0.9, 0.9, 0.2, 0.2, 0.9, 0.9, 0.1, 0]
+        let decoder = NoteDecoder(notes: 1, settings: NoteDecoderSettings(frameOnsetThreshold: 0.8), onsets: true)
+        let quietOnsets = { (count: Int) in [Float(0.9)] + [Float](repeating: 0.05, count: count - 1) }
+        let bridged = decoder.decodeAll(rows(oneDip, onsets: quietOnsets(oneDip.count)))
+        #expect(bridged.map(\.onset) == [0] && bridged.map(\.offset) == [6])
+        #expect(abs(bridged[0].confidence - (0.9 * 5 + 0.2) / 6) < 1e-6)
+        let ended = decoder.decodeAll(rows(twoDips, onsets: quietOnsets(twoDips.count)))
+        #expect(ended.map(\.onset) == [0, 5] && ended.map(\.offset) == [3, 7])
+        var struck = quietOnsets(oneDip.count)
+        struck[3] = 0.6
+        let restruck = decoder.decodeAll(rows(oneDip, onsets: struck))
+        #expect(restruck.map(\.onset) == [0, 3] && restruck.map(\.offset) == [3, 6])
+        let strict = NoteDecoder(notes: 1, settings: NoteDecoderSettings(frameOnsetThreshold: 0.8, bridgeFrames: 0), onsets: true)
+        #expect(strict.decodeAll(rows(oneDip, onsets: quietOnsets(oneDip.count))).map(\.offset) == [3, 6])
     }
 
     @Test(arguments: [0, 1.5, Float.nan] as [Float])
