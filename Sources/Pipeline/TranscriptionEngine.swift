@@ -53,8 +53,8 @@ public struct EngineSettings: Sendable, Equatable {
     public var overlap = OverlapWeighting.flat
     /// `live` and `replay`: a window every 70 ms, frames decoded 70 ms after they sound. Chosen
     /// from the latency and accuracy table (docs/RESULTS.md): a note at A4 printed a median
-    /// 126 ms after it sounds, note F1 0.772 on the held-out FluidR3 set; `--stride 6
-    /// --lookahead 4` reads 0.818 at 173 ms.
+    /// 126 ms after it sounds, note F1 0.789 on the held-out FluidR3 set; `--stride 6
+    /// --lookahead 4` reads 0.831 at 173 ms.
     public static let live = EngineSettings(stride: 3, lookahead: liveLookahead)
     public static let liveLookahead = 3
     /// `file` (and `evaluate`, which scores what `file` prints): latency does not matter, so

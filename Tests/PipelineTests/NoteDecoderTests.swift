@@ -158,6 +158,31 @@ import Testing
         #expect(strict.decodeAll(rows(oneDip, onsets: quietOnsets(oneDip.count))).map(\.offset) == [3, 6])
     }
 
+    /// A key an octave (or a 12th, or two octaves) above a sounding note whose frame probability
+    /// rises with no onset is that note's harmonic, not a note; with an onset it is struck; a
+    /// note begun in the same frame as the lower one (an octave played together) is a note too.
+    @Test func aHarmonicOfASoundingNoteNeedsAnOnset() {
+        let decoder = NoteDecoder(notes: 25, onsets: true)
+        func run(upper: Int, upperFrom: Int, upperOnset: Float) -> [DecodedNote] {
+            var all: [Float] = []
+            for t in 0..<8 {
+                var frame = [Float](repeating: 0, count: 25), onsets = [Float](repeating: 0, count: 25)
+                frame[0] = t < 7 ? 0.9 : 0
+                onsets[0] = t == 0 ? 0.9 : 0
+                frame[upper] = t >= upperFrom && t < 7 ? 0.9 : 0
+                onsets[upper] = t == upperFrom ? upperOnset : 0
+                all += frame + onsets
+            }
+            return decoder.decodeAll(all)
+        }
+        for upper in [12, 19, 24] {
+            #expect(run(upper: upper, upperFrom: 2, upperOnset: 0).map(\.index) == [0], "interval \(upper)")
+            #expect(run(upper: upper, upperFrom: 2, upperOnset: 0.9).map(\.index).sorted() == [0, upper])
+        }
+        #expect(run(upper: 12, upperFrom: 0, upperOnset: 0).map(\.index).sorted() == [0, 12])
+        #expect(run(upper: 7, upperFrom: 2, upperOnset: 0).map(\.index).sorted() == [0, 7])   // a fifth: no harmonic
+    }
+
     @Test(arguments: [0, 1.5, Float.nan] as [Float])
     func badRestrikeThresholdsAreRefused(restrike: Float) {
         #expect { try NoteDecoderSettings(restrikeThreshold: restrike).validate() } throws: { error in
