@@ -511,11 +511,19 @@ def build(args):
     by_id = {p["id"]: p for p in pieces}
     manifest = os.path.join(args.out, "manifest.csv")
     # A second batch into the same folder (--first-id) adds its rows to the manifest's.
-    planned = {job["id"] for job in jobs}
+    # Rendering a batch again replaces its rows; an id the other split holds is refused, since
+    # MusicNet's ids name one recording across both splits (and the evaluation reads its row).
+    planned = {job["id"]: job["split"] for job in jobs}
     earlier = []
     if os.path.exists(manifest):
         with open(manifest, newline="") as f:
-            earlier = [row for row in csv.DictReader(f) if row["id"] not in planned]
+            rows = list(csv.DictReader(f))
+        clashes = sorted(row["id"] for row in rows if row["id"] in planned and planned[row["id"]] != row["split"])
+        if clashes:
+            last = max(int(row["id"]) for row in rows)
+            sys.exit(f"error: {len(clashes)} of this batch's ids ({clashes[0]} ... {clashes[-1]}) belong to the other split in "
+                     f"{manifest}; nothing was rendered. Start this batch after them: --first-id {last + 1}")
+        earlier = [row for row in rows if row["id"] not in planned]
     # Columns a manifest written before them lacks, with what they meant then.
     earlier_defaults = {"transpose": "0", "repeat_notes": "0"}
     with open(manifest + ".part", "w", newline="") as f:
