@@ -4,7 +4,7 @@
 # it wrote, preprocess keeps finished files, train resumes its last epoch with --load-weights dev).
 #   scripts/train-default-weights.sh [DATA_DIR]
 #
-# Six stages. Stage 1: 10 epochs from scratch on 18 h of renderings, three 6 h batches of training
+# Eight stages. Stage 1: 10 epochs from scratch on 18 h of renderings, three 6 h batches of training
 # excerpts (seeds 0, 2, 3; other excerpts, instruments, rooms and noise in each) and the held-out
 # test split of batch A, every window shifted by a random number of frames each epoch (train's
 # default). Its training loss fell to half its validation loss: it was learning the pieces, and
@@ -20,7 +20,8 @@
 # --validation-seed, 0 here for all three, and a rerun validates on one set throughout.)
 # Stages 5 and 6 add the onset and velocity heads (docs/TRAINING.md): stage 5, 8 epochs on batch A
 # from stage 4's weights, the heads fresh; stage 6, 7 epochs from stage 5's best on batches A and B,
-# the instruments live users play and a batch of repeated notes, onsets weighted 3 in their loss.
+# the instruments live users play and a batch of repeated notes, onsets weighted 3 in their loss;
+# stages 7 and 8 go on with batches in all three training soundfonts (below).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:-$here/data}
@@ -92,10 +93,39 @@ link_windows "$data/chunks-heads" "$data/windows-live" '*'
 link_windows "$data/chunks-heads" "$data/windows-repeats" '*'
 train_on "$data/chunks-heads" "$data/runs/stage6" "$data/runs/stage5/best.safetensors" 7 3e-4 11 \
   --onset-positive-weight 3                                                                   # stage 6
-run=$data/runs/stage6
+# Stages 7 and 8: the heads trained on three soundfonts (docs/TRAINING.md). Stage 6 heard the
+# onsets of FluidR3 alone, and its piano notes fell on a soundfont it never heard. Stage 7: batch A,
+# batches E and F rendered again in 4 h each (their soundfonts, now with velocities), the live
+# instruments' training split and repeated notes in MuseScore General; stage 8 adds fresh
+# renderings in all three soundfonts (stage 7's validation loss rose from its first epoch: it
+# was learning its recordings) and live instruments in MuseScore General.
+sf=/usr/share/sounds/sf2
+more=(--only-train --more-pieces --transpose 5)
+build --out "$data/e4" "${more[@]}" --first-id 40001 --hours 4 --seed 5 --soundfont $sf/MuseScore_General_Full.sf2
+build --out "$data/f4" "${more[@]}" --first-id 50001 --hours 4 --seed 6 --soundfont $sf/sf_GMbank.sf2
+build --out "$data/live-train" --only-train --families live --hours 2 --seed 7 --first-id 60001
+build --out "$data/repeats-ms" --only-train --hours 2 --seed 8 --first-id 70001 --repeat-notes 0.35 \
+  --soundfont $sf/MuseScore_General_Full.sf2
+build --out "$data/g" "${more[@]}" --first-id 80001 --hours 5 --seed 9
+build --out "$data/h" "${more[@]}" --first-id 90001 --hours 3 --seed 10 --soundfont $sf/MuseScore_General_Full.sf2
+build --out "$data/i" "${more[@]}" --first-id 95001 --hours 3 --seed 11 --soundfont $sf/sf_GMbank.sf2
+build --out "$data/live-ms" --only-train --families live --hours 2 --seed 12 --first-id 65001 \
+  --soundfont $sf/MuseScore_General_Full.sf2
+for batch in e4 f4 live-train repeats-ms g h i live-ms; do
+  "$bin" preprocess --data "$data/$batch" --out "$data/windows-$batch" --n-batches 0 --num-workers 2 --split train
+done
+link_windows "$data/chunks-7" "$data/windows" '0????'
+for batch in e4 f4 live-train repeats-ms; do link_windows "$data/chunks-7" "$data/windows-$batch" '*'; done
+train_on "$data/chunks-7" "$data/runs/stage7" "$data/runs/stage6/best.safetensors" 6 2e-4 12 \
+  --onset-positive-weight 3                                                                   # stage 7
+link_windows "$data/chunks-8" "$data/windows" '0????'
+for batch in e4 f4 live-train repeats-ms g h i live-ms; do link_windows "$data/chunks-8" "$data/windows-$batch" '*'; done
+train_on "$data/chunks-8" "$data/runs/stage8" "$data/runs/stage7/best.safetensors" 3 1e-4 13 \
+  --onset-positive-weight 3                                                                   # stage 8
+run=$data/runs/stage8
 
-# Models/default.safetensors is $run/best.safetensors: stage 6's best epoch by validation note F1.
+# Models/default.safetensors is $run/best.safetensors: stage 8's best epoch by validation note F1.
 for set in fluidr3 unseen-soundfont live; do
-  "$bin" evaluate --data "$data/$set" --split test --weights "$run/weights.safetensors" --threads 2 \
+  "$bin" evaluate --data "$data/$set" --split test --weights "$run/best.safetensors" --threads 2 \
     --json "$run/evaluate-$set.json"
 done
