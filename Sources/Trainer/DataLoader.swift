@@ -54,14 +54,18 @@ private final class BatchPipeline: @unchecked Sendable {
     let batchSize: Int
     let shard: Shard
     let withOnsets: Bool
+    /// Frames each onset target covers: its own and the frames after it (1: its own alone).
+    let onsetFrames: Int
     let queue = Mutex<[Batch?]>([])
     let filled = DispatchSemaphore(value: 0)
     let free: DispatchSemaphore
     let cancelled = Atomic<Bool>(false)
 
-    init(store: ChunkStore, order: [Int], shifts: [Int], batchSize: Int, shard: Shard, withOnsets: Bool, prefetch: Int) {
+    init(store: ChunkStore, order: [Int], shifts: [Int], batchSize: Int, shard: Shard, withOnsets: Bool, onsetFrames: Int,
+         prefetch: Int) {
         self.store = store
         self.withOnsets = withOnsets
+        self.onsetFrames = onsetFrames
         self.order = order
         self.shifts = shifts
         self.batchSize = batchSize
@@ -96,6 +100,7 @@ private final class BatchPipeline: @unchecked Sendable {
                                                    onsets: withOnsets ? op.baseAddress! + into : nil,
                                                    velocities: withOnsets ? vp.baseAddress! + into : nil)
                                 } catch { failed = true }
+                                if withOnsets && onsetFrames > 1 { Self.widen(op.baseAddress! + into, frames: t, notes: k, by: onsetFrames) }
                             }
                         }
                     }
@@ -105,6 +110,16 @@ private final class BatchPipeline: @unchecked Sendable {
             queue.withLock { $0.append(failed ? nil : batch) }
             filled.signal()
             start += globalSize
+        }
+    }
+
+    /// Each onset target [frames, notes] also marks the `width` - 1 frames after it: from the last
+    /// frame back, so every frame reads the targets before it as they were.
+    static func widen(_ onsets: UnsafeMutablePointer<Float>, frames: Int, notes: Int, by width: Int) {
+        for t in stride(from: frames - 1, through: 1, by: -1) {
+            for back in 1..<min(width, t + 1) {
+                for n in 0..<notes { onsets[t * notes + n] = max(onsets[t * notes + n], onsets[(t - back) * notes + n]) }
+            }
         }
     }
 
@@ -130,9 +145,13 @@ public final class DataLoader {
     /// network does not learn the windows by heart, and a resumed run still takes the same steps.
     /// With a `shard`, each batch holds only that share of the windows (the order and the shifts
     /// are those of the whole batch, so processes reading other shares read the rest of it).
-    /// `withOnsets` reads the onset and velocity targets too (the store must have them).
+    /// `withOnsets` reads the onset and velocity targets too (the store must have them); with
+    /// `onsetFrames` above 1 each onset target also marks the frames after it (training only: the
+    /// labelled notes validation scores against are read from the stored, one-frame targets).
     public init(store: ChunkStore, batchSize: Int, seed: UInt64, epoch: Int, shuffle: Bool = true,
-                randomShifts: Bool = false, shard: Shard = .whole, withOnsets: Bool = false, prefetch: Int = 4) {
+                randomShifts: Bool = false, shard: Shard = .whole, withOnsets: Bool = false, onsetFrames: Int = 1,
+                prefetch: Int = 4) {
+        precondition(onsetFrames >= 1, "an onset target covers at least its own frame")
         precondition(!withOnsets || store.hasOnsets, "onset targets asked of chunks without them")
         self.store = store
         self.batchSize = batchSize
@@ -143,7 +162,7 @@ public final class DataLoader {
                                   : [Int](repeating: 0, count: order.count)
         batches = (order.count + batchSize - 1) / batchSize
         pipeline = BatchPipeline(store: store, order: order, shifts: shifts, batchSize: batchSize, shard: shard,
-                                 withOnsets: withOnsets, prefetch: prefetch)
+                                 withOnsets: withOnsets, onsetFrames: onsetFrames, prefetch: prefetch)
         let thread = Thread { [pipeline] in pipeline.produce() }
         thread.name = "data loader"
         thread.start()

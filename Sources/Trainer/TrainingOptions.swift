@@ -66,6 +66,9 @@ public struct TrainingOptions: Sendable {
     public var outputs: [NetworkHead]?
     /// How the heads' losses add up (MODEL.md).
     public var lossWeights = LossWeights()
+    /// Frames each onset target covers in training: the labelled onset's frame and the ones after
+    /// it (1: its own alone, as preprocess stores them).
+    public var onsetFrames = 1
 
     public init(data: String, runDirectory: String) {
         self.data = data

@@ -209,7 +209,7 @@ public final class TrainingRun {
             let epoch = epochsDone + 1
             let loader = DataLoader(store: train, batchSize: options.batchSize, seed: options.seed, epoch: epoch,
                                     randomShifts: options.randomShifts, shard: shard, withOnsets: config.heads.count > 1,
-                                    prefetch: options.prefetch)
+                                    onsetFrames: options.onsetFrames, prefetch: options.prefetch)
             let start = Date()
             var lossSum = 0.0, windows = 0, batchIndex = 0, allreduceSeconds = 0.0
             while let batch = try loader.next() {

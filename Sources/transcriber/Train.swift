@@ -62,6 +62,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Weight of the onsets (the positive entries) in the onset head's loss.",
                                discussion: "Onsets are rare; above 1 the head learns to reach the decoder's threshold instead of hedging below it."))
     var onsetPositiveWeight: Float = 1
+    @Option(help: ArgumentHelp("Frames each onset target covers: the labelled onset's and the ones after it (1 to 4).",
+                               discussion: "The frame an attack is first heard in can be the labelled one or the next; 2 marks both."))
+    var onsetFrames = 1
 
     func validate() throws {
         if let loadWeights, !["main", "dev"].contains(loadWeights), !FileManager.default.fileExists(atPath: loadWeights) {
@@ -80,6 +83,9 @@ struct TrainCommand: ParsableCommand {
         _ = try heads()
         guard onsetWeight >= 0, velocityWeight >= 0, onsetWeight.isFinite, velocityWeight.isFinite else {
             throw ValidationError("--onset-weight and --velocity-weight must be finite and not negative (1 adds the head's loss as it is)")
+        }
+        guard (1...4).contains(onsetFrames) else {
+            throw ValidationError("--onset-frames is 1 to 4 (1: the labelled onset's frame alone); it is \(onsetFrames)")
         }
         guard onsetPositiveWeight > 0, onsetPositiveWeight.isFinite else {
             throw ValidationError("--onset-positive-weight must be finite and above 0 (1 weights onsets like the other entries)")
@@ -120,6 +126,7 @@ struct TrainCommand: ParsableCommand {
         options.outputs = try heads()
         options.acceptOtherFrontEnd = newFrontEnd
         options.lossWeights = LossWeights(onset: onsetWeight, velocity: velocityWeight, onsetPositive: onsetPositiveWeight)
+        options.onsetFrames = onsetFrames
         switch loadWeights {
         case "main":
             let path = defaultWeightsPath()

@@ -100,6 +100,35 @@ import TestSupport
         #expect(try epoch(1, shifts: false) != first)
     }
 
+    /// --onset-frames 2: each stored onset also marks the frame after it, in the loader's onset
+    /// targets alone; frames, frame targets and velocities are read as stored.
+    @Test func onsetFramesWidenOnlyTheOnsetTargets() throws {
+        let store = try ChunkStore(folder: Self.corpus.chunks.appendingPathComponent("train").path)
+        func read(_ width: Int) throws -> [Batch] {
+            let loader = DataLoader(store: store, batchSize: 4, seed: 3, epoch: 1, shuffle: false, withOnsets: true, onsetFrames: width)
+            var batches: [Batch] = []
+            while let batch = try loader.next() { batches.append(batch) }
+            return batches
+        }
+        let (one, two) = (try read(1), try read(2))
+        let t = store.frames, k = store.notes
+        var widened = 0
+        for (a, b) in zip(one, two) {
+            #expect(a.frames == b.frames && a.targets == b.targets && a.velocities == b.velocities)
+            for w in 0..<a.size {
+                for frame in 0..<t {
+                    for n in 0..<k {
+                        let at = (w * t + frame) * k + n
+                        let expected = max(a.onsets[at], frame > 0 ? a.onsets[at - k] : 0)
+                        #expect(b.onsets[at] == expected, "window \(w), frame \(frame), key \(n)")
+                        if expected > a.onsets[at] { widened += 1 }
+                    }
+                }
+            }
+        }
+        #expect(widened > 0)
+    }
+
     @Test func trainingLowersTheLossAndFindsTheNotes() throws {
         let run = try TrainingRun(options(run: "run-long", epochs: 6))
         let before = try run.evaluate(run.train)

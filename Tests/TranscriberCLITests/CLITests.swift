@@ -49,11 +49,12 @@ func runTranscriber(_ arguments: [String], environment: [String: String] = [:]) 
         }
     }
 
-    /// Loss weights that make no sense are refused before anything is read or written, naming
+    /// Loss settings that make no sense are refused before anything is read or written, naming
     /// the flag and what it must be.
     @Test(arguments: [("--onset-weight", "-1", "--onset-weight and --velocity-weight must be finite and not negative"),
                       ("--velocity-weight", "nan", "--onset-weight and --velocity-weight must be finite and not negative"),
-                      ("--onset-positive-weight", "0", "--onset-positive-weight must be finite and above 0")])
+                      ("--onset-positive-weight", "0", "--onset-positive-weight must be finite and above 0"),
+                      ("--onset-frames", "0", "--onset-frames is 1 to 4")])
     func trainRefusesBadLossWeights(flag: String, value: String, message: String) throws {
         let root = cliScratch()
         defer { try? FileManager.default.removeItem(at: root) }
