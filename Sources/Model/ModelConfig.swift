@@ -29,10 +29,17 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     /// shifted down by h's interval (12 * binsPerNote * log2 h bins, silence past the top), so
     /// bin b of channel h holds the h-th harmonic of bin b's pitch. [1] is the plain input.
     public var harmonics: [Double] = [1]
+    /// A summary of everything heard before the window (0: none, the default): the time
+    /// constant, in frames, of an exponentially weighted mean of the CQT frames before the
+    /// window's first (ContextSummary), which `context.weight` (D, F) turns into one vector added
+    /// to every frame's embedding. Long context at the cost of a running mean and one
+    /// matrix-vector product a window, however long the past.
+    public var contextFrames: Int = 0
 
     public init(c: Int = 3, embedDim: Int = 192, nLayers: Int = 4, nHeads: Int = 4, headDim: Int = 32,
                 nNotes: Int = 88, binsPerNote: Int = 4, nBins: Int = 352, mlpRatio: Int = 4, kernelSize: Int = 5,
-                onsetHead: Bool = false, velocityHead: Bool = false, harmonics: [Double] = [1]) {
+                onsetHead: Bool = false, velocityHead: Bool = false, harmonics: [Double] = [1],
+                contextFrames: Int = 0) {
         self.c = c
         self.embedDim = embedDim
         self.nLayers = nLayers
@@ -46,7 +53,11 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         self.onsetHead = onsetHead
         self.velocityHead = velocityHead
         self.harmonics = harmonics
+        self.contextFrames = contextFrames
     }
+
+    /// Whether the network reads a context summary beside each window.
+    public var hasContext: Bool { contextFrames > 0 }
 
     /// The heads this network has, in their parameter order: the frame head always.
     public var heads: [NetworkHead] {
@@ -86,6 +97,7 @@ public struct ModelConfig: Sendable, Equatable, Codable {
                     "harmonics must be positive and at least a bin apart (they are \(harmonics))")
         try require(harmonics.count <= channels,
                     "at most \(channels) harmonics (the encoder's channels, 4c) can be stacked; there are \(harmonics.count)")
+        try require(contextFrames >= 0, "context_frames cannot be negative (it is \(contextFrames); 0 is no context)")
         try require(harmonicShifts.allSatisfy { abs($0) < nBins },
                     "every harmonic must fall within the \(nBins) bins (\(harmonics) shift by \(harmonicShifts) bins)")
     }
@@ -98,6 +110,7 @@ public struct ModelConfig: Sendable, Equatable, Codable {
             ("encoder.conv2.weight", [cc, cc, 1, k]), ("encoder.conv2.bias", [cc]),
             ("encoder.proj.weight", [d, cc * pooledNotes]), ("encoder.proj.bias", [d]),
         ]
+        if hasContext { list.append(("context.weight", [d, nBins])) }
         for i in 0..<nLayers {
             let p = "blocks.\(i)."
             list += [
@@ -154,6 +167,7 @@ extension ModelConfig {
         let encoder = tt * f * c * Double(inputChannels) * k + tt * f * c * c * k + tt * c * n * d
         let block = tt * d * 3 * a + 2 * Double(nHeads) * tt * tt * Double(headDim) + tt * a * d + 2 * tt * d * m
         let head = tt * d * d + tt * d * Double(nNotes)
-        return 2 * (encoder + Double(nLayers) * block + Double(heads.count) * head)
+        let context = hasContext ? d * f : 0
+        return 2 * (encoder + context + Double(nLayers) * block + Double(heads.count) * head)
     }
 }

@@ -13,6 +13,8 @@ struct HeadTensors {
 
 struct NetworkTensors {
     var conv1Weight, conv1Bias, conv2Weight, conv2Bias, projWeight, projBias: UnsafeMutablePointer<Float>
+    /// (D, F), when the network reads a context summary.
+    var contextWeight: UnsafeMutablePointer<Float>?
     var blocks: [BlockTensors]
     var lnFWeight, lnFBias: UnsafeMutablePointer<Float>
     /// In the order of ModelConfig.heads (the frame head first).
@@ -24,6 +26,7 @@ struct NetworkTensors {
         conv1Weight = p("encoder.conv1.weight"); conv1Bias = p("encoder.conv1.bias")
         conv2Weight = p("encoder.conv2.weight"); conv2Bias = p("encoder.conv2.bias")
         projWeight = p("encoder.proj.weight"); projBias = p("encoder.proj.bias")
+        contextWeight = config.hasContext ? p("context.weight") : nil
         blocks = (0..<layers).map { i in
             let b = "blocks.\(i)."
             return BlockTensors(

@@ -79,23 +79,25 @@ public final class ParallelNetwork {
     /// are in `output(_:)`.
     @discardableResult
     public func forward(_ input: UnsafePointer<Float>, batch: Int, frames: Int,
-                        training: Bool = false) -> UnsafeBufferPointer<Float> {
-        forward(.bins(input), batch: batch, frames: frames, training: training)
+                        training: Bool = false, summaries: UnsafePointer<Float>? = nil) -> UnsafeBufferPointer<Float> {
+        forward(.bins(input), batch: batch, frames: frames, training: training, summaries: summaries)
     }
 
     /// The same from CQT frames or from encoder outputs (`encode`; inference only). `outputRows`:
     /// the frames of each window whose outputs will be read (TranscriptionNetwork.forward).
+    /// `summaries` (B, F): each window's context summary, for a network with a context.
     @discardableResult
     public func forward(_ input: NetworkInput, batch: Int, frames: Int, training: Bool = false,
-                        outputRows: Range<Int>? = nil) -> UnsafeBufferPointer<Float> {
+                        outputRows: Range<Int>? = nil, summaries: UnsafePointer<Float>? = nil) -> UnsafeBufferPointer<Float> {
         gathered = false
         if batch == 1 && threads > 1 && !training {
-            return network.forwardSplit(input, frames: frames, parts: threads, outputRows: outputRows)
+            return network.forwardSplit(input, frames: frames, parts: threads, outputRows: outputRows, summary: summaries)
         }
         // Inference runs a large batch a few windows per replica at a time (see `inferenceWindows`).
         let round = training ? batch : threads * ParallelNetwork.inferenceWindows
         if batch <= round && shards(batch).count == 1 {
-            return network.forward(input, batch: batch, frames: frames, training: training, outputRows: outputRows)
+            return network.forward(input, batch: batch, frames: frames, training: training, outputRows: outputRows,
+                                   summaries: summaries)
         }
         let heads = config.heads
         let perWindowOut = frames * config.nNotes, perHead = batch * perWindowOut
@@ -107,12 +109,13 @@ public final class ParallelNetwork {
         for first in stride(from: 0, to: batch, by: round) {
             let windows = first..<min(batch, first + round)
             let parts = shards(windows.count).map { ($0.lowerBound + first)..<($0.upperBound + first) }
-            let work = UncheckedSendable((replicas, input, output.baseAddress!, config))
+            let work = UncheckedSendable((replicas, input, output.baseAddress!, config, summaries))
             let run = { @Sendable (i: Int) in
-                let (replicas, input, out, config) = work.value
+                let (replicas, input, out, config, summaries) = work.value
                 let part = parts[i]
                 replicas[i].forward(input.advanced(byWindows: part.lowerBound, frames: frames, config: config),
-                                    batch: part.count, frames: frames, training: training, outputRows: outputRows)
+                                    batch: part.count, frames: frames, training: training, outputRows: outputRows,
+                                    summaries: summaries.map { $0 + part.lowerBound * config.nBins })
                 for (h, head) in heads.enumerated() {
                     let logits = replicas[i].output(head)
                     (out + h * perHead + part.lowerBound * perWindowOut).update(from: logits.baseAddress!, count: logits.count)

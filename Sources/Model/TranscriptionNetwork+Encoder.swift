@@ -59,13 +59,18 @@ extension TranscriptionNetwork {
     }
 
     /// Rows `rows` of the first residual stream: the encoder's output `encoded` (R, D) plus the
-    /// fixed positions, which restart in every window.
+    /// fixed positions, which restart in every window, and the window's context vector when the
+    /// network has one (contextForward).
     func addPositions(_ encoded: UnsafePointer<Float>, rows: Range<Int>) {
         let acts = activations!, d = config.embedDim
         positions.withUnsafeBufferPointer { pe in
             for row in rows {
                 let t = row % acts.frames
                 for j in 0..<d { acts.residual[0][row * d + j] = encoded[row * d + j] + pe[t * d + j] }
+                if config.hasContext {
+                    let context = acts.context + (row / acts.frames) * d
+                    for j in 0..<d { acts.residual[0][row * d + j] += context[j] }
+                }
             }
         }
     }

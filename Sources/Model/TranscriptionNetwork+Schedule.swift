@@ -34,10 +34,11 @@ public enum NetworkInput {
 extension TranscriptionNetwork {
     /// Runs the network on `input` (B, T, F) and returns the logits (B, T, K), valid until the
     /// next call. `training` keeps the scratch the backward needs.
+    /// `summaries` (B, F): each window's context summary, for a network with a context (else nil).
     @discardableResult
     public func forward(_ input: UnsafePointer<Float>, batch: Int, frames: Int,
-                        training: Bool = false) -> UnsafeBufferPointer<Float> {
-        forwardRows(.bins(input), batch: batch, frames: frames, training: training, parts: 1)
+                        training: Bool = false, summaries: UnsafePointer<Float>? = nil) -> UnsafeBufferPointer<Float> {
+        forwardRows(.bins(input), batch: batch, frames: frames, training: training, parts: 1, summaries: summaries)
     }
 
     /// Runs the network on CQT frames or on encoder outputs; inference only for the latter.
@@ -46,33 +47,37 @@ extension TranscriptionNetwork {
     /// (attention still sees every frame); the other rows of the outputs are not written.
     @discardableResult
     public func forward(_ input: NetworkInput, batch: Int, frames: Int, training: Bool = false,
-                        outputRows: Range<Int>? = nil) -> UnsafeBufferPointer<Float> {
-        forwardRows(input, batch: batch, frames: frames, training: training, parts: 1, outputRows: outputRows)
+                        outputRows: Range<Int>? = nil, summaries: UnsafePointer<Float>? = nil) -> UnsafeBufferPointer<Float> {
+        forwardRows(input, batch: batch, frames: frames, training: training, parts: 1, outputRows: outputRows,
+                    summaries: summaries)
     }
 
     /// Logits (1, T, K) of one window, computed by `parts` threads; the same numbers as
     /// `forward(batch: 1)` up to summation order inside sgemm (tested). Inference only: the live
     /// path's case, where there is no batch to split between cores.
-    public func forwardSplit(_ input: UnsafePointer<Float>, frames: Int, parts: Int) -> UnsafeBufferPointer<Float> {
-        forwardRows(.bins(input), batch: 1, frames: frames, training: false, parts: max(1, parts))
+    public func forwardSplit(_ input: UnsafePointer<Float>, frames: Int, parts: Int,
+                             summary: UnsafePointer<Float>? = nil) -> UnsafeBufferPointer<Float> {
+        forwardRows(.bins(input), batch: 1, frames: frames, training: false, parts: max(1, parts), summaries: summary)
     }
 
     /// The same from CQT frames or encoder outputs, `outputRows` as in `forward`.
     public func forwardSplit(_ input: NetworkInput, frames: Int, parts: Int,
-                             outputRows: Range<Int>? = nil) -> UnsafeBufferPointer<Float> {
-        forwardRows(input, batch: 1, frames: frames, training: false, parts: max(1, parts), outputRows: outputRows)
+                             outputRows: Range<Int>? = nil, summary: UnsafePointer<Float>? = nil) -> UnsafeBufferPointer<Float> {
+        forwardRows(input, batch: 1, frames: frames, training: false, parts: max(1, parts), outputRows: outputRows,
+                    summaries: summary)
     }
 
     /// The forward pass over (B, T) windows with the rows split into `parts` (1: inline). Saves in
     /// the activations everything the backward reads.
     func forwardRows(_ input: NetworkInput, batch: Int, frames: Int, training: Bool,
-                     parts: Int, outputRows: Range<Int>? = nil) -> UnsafeBufferPointer<Float> {
+                     parts: Int, outputRows: Range<Int>? = nil, summaries: UnsafePointer<Float>? = nil) -> UnsafeBufferPointer<Float> {
         if case .encoded = input { precondition(!training, "training needs the encoder's activations: start from CQT frames") }
         precondition(outputRows == nil || !training, "training needs every row's output")
         precondition(!training || !isFrozen, "a frozen network does not train")
         let wanted = outputRows?.clamped(to: 0..<frames)
         prepare(batch: batch, frames: frames, training: training, extraScratch: parts > 1 ? parts : 0)
         let acts = activations!, cfg = config, r = batch * frames
+        contextForward(summaries, batch: batch)
         // Residual dropout: training forwards only, masks drawn here for the whole batch.
         acts.dropping = false
         if training, let dropout, dropout.rate > 0 {
@@ -142,6 +147,7 @@ extension TranscriptionNetwork {
         // dResidual carries dLoss/d(residual stream) from the head back through every block.
         let loss = headBackward(targets: targets)
         for l in stride(from: config.nLayers - 1, through: 0, by: -1) { blockBackward(l) }
+        contextBackward()
         encoderBackward()
         return loss
     }

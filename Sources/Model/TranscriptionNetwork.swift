@@ -4,7 +4,8 @@
 // Sizes: B windows, T frames, F bins, C = 4c channels, N notes pooled, D width, K notes out.
 //
 //   x (B, T, F) -> conv1 + ReLU -> conv2 + ReLU -> max-pool over frequency -> (B, T, C*N)
-//   -> encoder.proj (B, T, D) + positions -> n_layers pre-LN blocks -> ln_f
+//   -> encoder.proj (B, T, D) + positions (+ context.weight x the window's context summary, when
+//   the network has one: +Context) -> n_layers pre-LN blocks -> ln_f
 //   -> decoder.fc1 + GELU -> decoder.fc2 -> frame logits (B, T, K)
 //   (and, when the network has them, onset.* -> onset logits, velocity.* -> velocity logits, the same way)
 import Support

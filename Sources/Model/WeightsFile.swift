@@ -53,7 +53,8 @@ extension ModelConfig {
     /// The metadata keys of MODEL.md for the network's settings.
     /// `outputs` lists the heads ("frame,onset,velocity"); a file without it (every file written
     /// before there were other heads) has the frame head alone. `harmonics` ("0.5,1,2,3") is
-    /// written only for a stacked input; a file without it reads its input plain.
+    /// written only for a stacked input; a file without it reads its input plain. `context_frames`
+    /// likewise only for a network with a context summary.
     public var metadata: [String: String] {
         var keys = [
             "format_version": WeightsFile.formatVersion,
@@ -63,6 +64,7 @@ extension ModelConfig {
             "outputs": heads.map(\.rawValue).joined(separator: ","),
         ]
         if harmonics != [1] { keys["harmonics"] = harmonics.map { "\($0)" }.joined(separator: ",") }
+        if hasContext { keys["context_frames"] = "\(contextFrames)" }
         return keys
     }
 
@@ -110,5 +112,6 @@ extension ModelConfig {
             }
             harmonics = values
         }
+        if metadata["context_frames"] != nil { contextFrames = try value("context_frames") }
     }
 }

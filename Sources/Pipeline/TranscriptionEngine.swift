@@ -1,6 +1,7 @@
 // TranscriptionEngine: samples (or CQT frames) in, note events out - the streaming CQT, each
 // frame through the network's encoder once, a window of those embeddings every `stride` frames
-// through the rest of the network, the rule that turns windows into per-frame probabilities, and
+// through the rest of the network (with the summary of the frames before it, when the network
+// reads one), the rule that turns windows into per-frame probabilities, and
 // the note decoder. The one engine `live`, `replay`, `file`, `evaluate` and
 // `predict` run, configured from the weights' description.
 import Foundation
@@ -111,6 +112,10 @@ public final class TranscriptionEngine {
     private let stagingOut: UnsafeMutableBufferPointer<Float>
     /// The embedding of a silent frame (the CQT floor): what frames before the first are.
     private let silentEmbedding: UnsafeMutableBufferPointer<Float>
+    /// For a network with a context: the summary of every frame older than the window (a frame
+    /// joins it as it leaves the history), and each pending window's copy of it (F each).
+    private var context: ContextSummary?
+    private let summaries: UnsafeMutableBufferPointer<Float>
     /// The windows' embeddings due and not yet run (up to `windowBatch`), and their
     /// probabilities once run.
     private let windows: UnsafeMutableBufferPointer<Float>
@@ -176,6 +181,9 @@ public final class TranscriptionEngine {
         stagingOut.initialize(repeating: 0)
         silentEmbedding = .allocate(capacity: embedding)
         network.encode(staging.baseAddress!, frames: 1, into: silentEmbedding.baseAddress!)
+        context = network.config.hasContext ? ContextSummary(bins: bins, timeConstant: network.config.contextFrames) : nil
+        summaries = .allocate(capacity: context == nil ? 1 : settings.windowBatch * bins)
+        summaries.initialize(repeating: 0)
         windows = .allocate(capacity: settings.windowBatch * windowFrames * embedding)
         windows.initialize(repeating: 0)
         probabilities = .allocate(capacity: settings.windowBatch * windowFrames * width)
@@ -198,7 +206,7 @@ public final class TranscriptionEngine {
 
     deinit {
         history.deallocate(); encoded.deallocate(); staging.deallocate(); stagingOut.deallocate()
-        silentEmbedding.deallocate(); windows.deallocate(); probabilities.deallocate(); silence.deallocate()
+        silentEmbedding.deallocate(); summaries.deallocate(); windows.deallocate(); probabilities.deallocate(); silence.deallocate()
         sums.deallocate(); counts.deallocate()
     }
 
@@ -212,6 +220,7 @@ public final class TranscriptionEngine {
     public func reset() {
         cqt.reset()
         history.update(repeating: cqt.settings.floor)
+        context?.reset()
         pending.removeAll(keepingCapacity: true)
         sums.update(repeating: 0)
         counts.update(repeating: 0)
@@ -281,7 +290,10 @@ public final class TranscriptionEngine {
 
     /// Stores frame `t` in the history; true when a window falls due with it.
     private func add(frame: UnsafePointer<Float>, _ t: Int) -> Bool {
-        (history.baseAddress! + (t % windowFrames) * bins).update(from: frame, count: bins)
+        let slot = history.baseAddress! + (t % windowFrames) * bins
+        // Frame t - T leaves the history, and no window from here on covers it: into the context.
+        if context != nil && t >= windowFrames { context!.add(slot) }
+        slot.update(from: frame, count: bins)
         framesSeen = t + 1
         return framesSeen % settings.stride == 0
     }
@@ -300,6 +312,7 @@ public final class TranscriptionEngine {
             if frame < 0 { row.update(from: silentEmbedding.baseAddress!, count: d) }
             else { row.update(from: encoded.baseAddress! + (frame % t) * d, count: d) }
         }
+        context?.write(into: summaries.baseAddress! + pending.count * bins)
         pending.append((newest, lookahead))
         lastWindowEnd = newest
         if pending.count == settings.windowBatch { runPending() }
@@ -326,7 +339,8 @@ public final class TranscriptionEngine {
         guard !pending.isEmpty else { return }
         let t = windowFrames, count = pending.count
         let wanted = rowsDecoded()
-        network.forward(.encoded(windows.baseAddress!), batch: count, frames: t, outputRows: wanted)
+        network.forward(.encoded(windows.baseAddress!), batch: count, frames: t, outputRows: wanted,
+                        summaries: context == nil ? nil : UnsafePointer(summaries.baseAddress!))
         // Each head's sigmoid (the velocity head's is velocity / 127) into its K of every row read.
         let rows = wanted ?? 0..<t
         for (h, head) in network.config.heads.enumerated() {

@@ -16,6 +16,13 @@ public struct Batch: Sendable {
     public var targets: [Float]
     public var onsets: [Float] = []
     public var velocities: [Float] = []
+    /// Each window's context summary (B, F) when the loader has a ContextTable, else empty.
+    public var summaries: [Float] = []
+
+    /// The context summaries for the network's forward: nil when the batch has none.
+    public func withSummaries<R>(_ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
+        try summaries.withUnsafeBufferPointer { try body($0.isEmpty ? nil : $0.baseAddress) }
+    }
 
     /// The batch's targets for the network's backward (valid inside `body`).
     public func withHeadTargets<R>(_ body: (HeadTargets) throws -> R) rethrows -> R {
@@ -56,14 +63,16 @@ private final class BatchPipeline: @unchecked Sendable {
     let withOnsets: Bool
     /// Frames each onset target covers: its own and the frames after it (1: its own alone).
     let onsetFrames: Int
+    let context: ContextTable?
     let queue = Mutex<[Batch?]>([])
     let filled = DispatchSemaphore(value: 0)
     let free: DispatchSemaphore
     let cancelled = Atomic<Bool>(false)
 
     init(store: ChunkStore, order: [Int], shifts: [Int], batchSize: Int, shard: Shard, withOnsets: Bool, onsetFrames: Int,
-         prefetch: Int) {
+         context: ContextTable?, prefetch: Int) {
         self.store = store
+        self.context = context
         self.withOnsets = withOnsets
         self.onsetFrames = onsetFrames
         self.order = order
@@ -87,6 +96,7 @@ private final class BatchPipeline: @unchecked Sendable {
             var frames = [Float](repeating: 0, count: size * t * f)
             var targets = [Float](repeating: 0, count: size * t * k)
             var onsets = withOnsets ? targets : [], velocities = onsets
+            var summaries = [Float](repeating: 0, count: context == nil ? 0 : size * f)
             var failed = false
             frames.withUnsafeMutableBufferPointer { fp in
                 targets.withUnsafeMutableBufferPointer { yp in
@@ -106,7 +116,16 @@ private final class BatchPipeline: @unchecked Sendable {
                     }
                 }
             }
-            let batch = Batch(size: size, globalSize: globalSize, frames: frames, targets: targets, onsets: onsets, velocities: velocities)
+            if let context {
+                summaries.withUnsafeMutableBufferPointer { sp in
+                    for b in 0..<size {
+                        let index = start + mine.lowerBound + b
+                        do { try context.copy(order[index], shift: shifts[index], into: sp.baseAddress! + b * f) } catch { failed = true }
+                    }
+                }
+            }
+            let batch = Batch(size: size, globalSize: globalSize, frames: frames, targets: targets, onsets: onsets,
+                              velocities: velocities, summaries: summaries)
             queue.withLock { $0.append(failed ? nil : batch) }
             filled.signal()
             start += globalSize
@@ -148,9 +167,11 @@ public final class DataLoader {
     /// `withOnsets` reads the onset and velocity targets too (the store must have them); with
     /// `onsetFrames` above 1 each onset target also marks the frames after it (training only: the
     /// labelled notes validation scores against are read from the stored, one-frame targets).
+    /// With a `context` table (of this store), each batch carries its windows' context summaries.
     public init(store: ChunkStore, batchSize: Int, seed: UInt64, epoch: Int, shuffle: Bool = true,
                 randomShifts: Bool = false, shard: Shard = .whole, withOnsets: Bool = false, onsetFrames: Int = 1,
-                prefetch: Int = 4) {
+                context: ContextTable? = nil, prefetch: Int = 4) {
+        precondition(context.map { $0.store === store } ?? true, "a context table of another store")
         precondition(onsetFrames >= 1, "an onset target covers at least its own frame")
         precondition(!withOnsets || store.hasOnsets, "onset targets asked of chunks without them")
         self.store = store
@@ -162,7 +183,7 @@ public final class DataLoader {
                                   : [Int](repeating: 0, count: order.count)
         batches = (order.count + batchSize - 1) / batchSize
         pipeline = BatchPipeline(store: store, order: order, shifts: shifts, batchSize: batchSize, shard: shard,
-                                 withOnsets: withOnsets, onsetFrames: onsetFrames, prefetch: prefetch)
+                                 withOnsets: withOnsets, onsetFrames: onsetFrames, context: context, prefetch: prefetch)
         let thread = Thread { [pipeline] in pipeline.produce() }
         thread.name = "data loader"
         thread.start()

@@ -40,6 +40,9 @@ public struct TrainingOptions: Sendable {
     public var allowedErrors = [0, 1, 2]
     /// Network hyper-parameters; n_bins, n_notes and bins_per_note come from the chunks.
     public var model = ModelConfig()
+    /// A context summary's time constant in seconds (0: none): the run sets the network's
+    /// contextFrames from it at the data's frame rate.
+    public var contextSeconds = 0.0
     public var threads = 1
     public var seed: UInt64 = 0
     public var weights = WeightsSource.fresh

@@ -16,6 +16,8 @@ public final class TrainingRun {
     public let train: ChunkStore
     public let validation: ChunkStore?
     public let test: ChunkStore?
+    /// For a network with a context summary: each store's table of them, by store.
+    private let contextTables: [ObjectIdentifier: ContextTable]
     public let checkpoints: CheckpointStore
     /// The processes this run is shared between (one by default); rank 0 writes the files.
     public let group: ProcessGroup
@@ -76,11 +78,22 @@ public final class TrainingRun {
         let heads = try options.outputs ?? resumed.map { try ModelConfig(metadata: $0.metadata).heads } ?? NetworkHead.allCases
         config.onsetHead = heads.contains(.onset)
         config.velocityHead = heads.contains(.velocity)
+        guard options.contextSeconds >= 0, options.contextSeconds.isFinite else {
+            throw TrainingError(description: "the context summary's time constant must be 0 (none) or a number of seconds, not \(options.contextSeconds)")
+        }
+        config.contextFrames = options.contextSeconds > 0 ? max(1, Int((options.contextSeconds * data.frontEnd.frameRate).rounded())) : 0
         if config.heads.count > 1 && !all.hasOnsets {
             throw TrainingError(description: "the windows in '\(trainFolder)' have no onset or velocity targets (preprocessed by an "
                 + "earlier version): run `transcriber preprocess` again (it redoes them), or train the frame head alone with --outputs frame")
         }
         self.config = config
+        var tables: [ObjectIdentifier: ContextTable] = [:]
+        if config.hasContext {
+            for store in [train, validation, test].compactMap({ $0 }) {
+                tables[ObjectIdentifier(store)] = try ContextTable(store: store, timeConstant: config.contextFrames, threads: options.threads)
+            }
+        }
+        contextTables = tables
         try FileManager.default.createDirectory(atPath: options.runDirectory, withIntermediateDirectories: true)
 
         let net: TranscriptionNetwork
@@ -93,6 +106,7 @@ public final class TrainingRun {
             let weights = try Weights.load(path)
             var theirs = weights.network.config
             (theirs.onsetHead, theirs.velocityHead) = (config.onsetHead, config.velocityHead)
+            if !theirs.hasContext { theirs.contextFrames = config.contextFrames }
             guard theirs == config else {
                 throw TrainingError(description: "the released weights '\(path)' have other settings (\(weights.network.config)) "
                     + "than this run (\(config)); pass the matching hyper-parameters or start fresh")
@@ -109,6 +123,8 @@ public final class TrainingRun {
             for entry in weights.network.parameters.layout.entries where net.parameters.layout.entry(entry.name) != nil {
                 _ = net.parameters[entry.name].update(fromContentsOf: weights.network.parameters[entry.name])
             }
+            // A context grown onto weights without one starts at zero: the network they were.
+            if config.hasContext && !weights.network.config.hasContext { net.parameters["context.weight"].update(repeating: 0) }
             freshHeads = newHeads
             startedFrom = CheckpointStore.lineage(of: path, weights.metadata)
         case .latestCheckpoint:
@@ -209,7 +225,8 @@ public final class TrainingRun {
             let epoch = epochsDone + 1
             let loader = DataLoader(store: train, batchSize: options.batchSize, seed: options.seed, epoch: epoch,
                                     randomShifts: options.randomShifts, shard: shard, withOnsets: config.heads.count > 1,
-                                    onsetFrames: options.onsetFrames, prefetch: options.prefetch)
+                                    onsetFrames: options.onsetFrames, context: contextTables[ObjectIdentifier(train)],
+                                    prefetch: options.prefetch)
             let start = Date()
             var lossSum = 0.0, windows = 0, batchIndex = 0, allreduceSeconds = 0.0
             while let batch = try loader.next() {
@@ -222,7 +239,9 @@ public final class TrainingRun {
                 }
                 var loss: Float = 0
                 if batch.size > 0 {
-                    batch.frames.withUnsafeBufferPointer { _ = network.forward($0.baseAddress!, batch: batch.size, frames: t, training: true) }
+                    batch.frames.withUnsafeBufferPointer { frames in
+                        batch.withSummaries { _ = network.forward(frames.baseAddress!, batch: batch.size, frames: t, training: true, summaries: $0) }
+                    }
                     loss = batch.withHeadTargets { network.backward(targets: $0, batch: batch.size, frames: t) }
                 } else {
                     network.gradients.zero()   // a last batch smaller than the processes: nothing for this one
@@ -298,7 +317,7 @@ public final class TrainingRun {
     public func evaluate(_ store: ChunkStore) throws -> (loss: Double, evaluation: Evaluation) {
         let withOnsets = store.hasOnsets
         let loader = DataLoader(store: store, batchSize: 32 * group.size, seed: 0, epoch: 0, shuffle: false, shard: shard,
-                                withOnsets: withOnsets, prefetch: 2)
+                                withOnsets: withOnsets, context: contextTables[ObjectIdentifier(store)], prefetch: 2)
         let t = store.frames, k = store.notes, heads = config.heads
         var evaluation = Evaluation(), lossSum = 0.0, windows = 0
         let space = data.space, frameSeconds = 1 / data.frontEnd.frameRate
@@ -315,7 +334,9 @@ public final class TrainingRun {
         while let batch = try loader.next() {
             heartbeat()
             guard batch.size > 0 else { continue }
-            batch.frames.withUnsafeBufferPointer { _ = network.forward($0.baseAddress!, batch: batch.size, frames: t) }
+            batch.frames.withUnsafeBufferPointer { frames in
+                batch.withSummaries { _ = network.forward(frames.baseAddress!, batch: batch.size, frames: t, summaries: $0) }
+            }
             let loss = batch.withHeadTargets { headLoss(heads, logits: network.output, targets: $0, weights: options.lossWeights) }
             lossSum += Double(loss) * Double(batch.size)
             windows += batch.size

@@ -20,7 +20,8 @@ struct Info: ParsableCommand {
         print("\(weights)  (\(formatBytes(size)))")
         print("network: c=\(config.c) embed_dim=\(config.embedDim) n_layers=\(config.nLayers) n_heads=\(config.nHeads) "
               + "head_dim=\(config.headDim) n_notes=\(config.nNotes) bins_per_note=\(config.binsPerNote) n_bins=\(config.nBins)"
-              + (config.harmonics == [1] ? "" : " harmonics=" + config.harmonics.map { "\($0)" }.joined(separator: ",")))
+              + (config.harmonics == [1] ? "" : " harmonics=" + config.harmonics.map { "\($0)" }.joined(separator: ","))
+              + (config.hasContext ? " context_frames=\(config.contextFrames) (a summary of the audio before each window)" : ""))
         print("outputs: " + config.heads.map(\.rawValue).joined(separator: ", ")
               + (config.onsetHead ? "" : " (no onset head: notes begin where the frame probability rises)"))
         print("parameters: \(config.parameterCount.formatted())")

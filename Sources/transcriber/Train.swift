@@ -36,6 +36,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Harmonics stacked as conv1's input channels, e.g. 0.5,1,2,3,4,5 (basic-pitch's input); 1 is the plain CQT.",
                                discussion: "A new network's setting (trained from scratch); a resumed run passes the same list."))
     var harmonics: String = "1"
+    @Option(help: ArgumentHelp("Give the network a summary of everything heard before each window: a running mean of the CQT frames with this time constant, in seconds (0: none).",
+                               discussion: "Long context for the cost of a running mean a frame. Starting from weights without one (--load-weights), it starts at zero; a resumed run passes the same value."))
+    var contextSeconds: Double = 0
     @Option(help: "main (the released weights), dev (resume the latest checkpoint of --run-dir), or a weights file to start from.")
     var loadWeights: String?
     @Flag(help: ArgumentHelp("Start from --load-weights made with another front end (another --gamma, hop or alignment).",
@@ -78,6 +81,9 @@ struct TrainCommand: ParsableCommand {
         if let validationFraction, !(validationFraction >= 0 && validationFraction < 1) {
             throw ValidationError("--validation-fraction is at least 0 and below 1 (0.1 holds out a tenth of the recordings)")
         }
+        guard contextSeconds >= 0, contextSeconds.isFinite else {
+            throw ValidationError("--context-seconds is 0 (no context) or a time constant in seconds, such as 30; it is \(contextSeconds)")
+        }
         guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be at least 0 and below 1 (0.1 is usual)") }
         guard LearningRateSchedule(rawValue: lrSchedule) != nil else { throw ValidationError("--lr-schedule is constant or cosine") }
         _ = try heads()
@@ -117,6 +123,7 @@ struct TrainCommand: ParsableCommand {
         }
         options.model = ModelConfig(c: c, embedDim: embedDim, nLayers: nLayers, nHeads: nHeads, headDim: headDim,
                                     harmonics: stacked)
+        options.contextSeconds = contextSeconds
         options.threads = threads
         options.seed = seed
         options.validationFraction = validationFraction

@@ -244,6 +244,12 @@ func probe(_ out: UnsafePointer<Float>, _ r: Tensor) -> Double {
                                           nBins: 48, harmonics: [0.5, 1, 2, 3]), dropout: 0)
     }
 
+    /// A context summary (ModelConfig.contextFrames): context.weight's gradient, one summary per window.
+    @Test func wholeNetworkWithAContext() throws {
+        try checkWholeNetwork(ModelConfig(c: 1, embedDim: 8, nLayers: 1, nHeads: 2, headDim: 4, nNotes: 5, binsPerNote: 2,
+                                          nBins: 12, contextFrames: 4), dropout: 0)
+    }
+
     func checkWholeNetwork(_ config: ModelConfig, dropout: Float) throws {
         let net = try TranscriptionNetwork(config: config, seed: 11)
         net.dropout = dropout > 0 ? ResidualDropout(rate: dropout, seed: 21) : nil
@@ -251,8 +257,16 @@ func probe(_ out: UnsafePointer<Float>, _ r: Tensor) -> Double {
         let (batch, frames) = (2, 3)
         let x = (0..<(batch * frames * config.nBins)).map { _ in Float.random(in: -1...1, using: &g) }
         let y = (0..<(batch * frames * config.nNotes)).map { _ in Float(Int.random(in: 0...1, using: &g)) }
+        let s = config.hasContext ? (0..<(batch * config.nBins)).map { _ in Float.random(in: 0...2, using: &g) } : []
+        func forward(training: Bool) -> UnsafeBufferPointer<Float> {
+            x.withUnsafeBufferPointer { xs in
+                s.withUnsafeBufferPointer {
+                    net.forward(xs.baseAddress!, batch: batch, frames: frames, training: training, summaries: $0.isEmpty ? nil : $0.baseAddress)
+                }
+            }
+        }
         func loss() -> Double {
-            let logits = x.withUnsafeBufferPointer { net.forward($0.baseAddress!, batch: batch, frames: frames, training: dropout > 0) }
+            let logits = forward(training: dropout > 0)
             // The mean BCE, in Double (the network's own loss is rounded to Float).
             var total = 0.0
             for (z, t) in zip(logits, y) {
@@ -261,7 +275,7 @@ func probe(_ out: UnsafePointer<Float>, _ r: Tensor) -> Double {
             }
             return total / Double(y.count)
         }
-        x.withUnsafeBufferPointer { _ = net.forward($0.baseAddress!, batch: batch, frames: frames, training: true) }
+        _ = forward(training: true)
         _ = y.withUnsafeBufferPointer { net.backward(targets: $0.baseAddress!) }
         let networkStep = probeStep
         for entry in net.parameters.layout.entries {

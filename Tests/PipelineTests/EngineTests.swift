@@ -180,6 +180,41 @@ let batchTolerance: Float = 1e-6
         #expect { try tinyEngine(window: 43, EngineSettings(stride: 0)) } throws: { "\($0)".contains("at least one frame") }
     }
 
+    /// A network with a context summary: each window reads the summary of every frame before its
+    /// first (what the trainer's ContextTable gives the same window), batched or not, and a reset
+    /// engine forgets the past.
+    @Test(arguments: [1, 3])
+    func eachWindowReadsTheSummaryOfTheFramesBeforeIt(windowBatch: Int) throws {
+        var config = tinyNetwork
+        config.contextFrames = 6
+        let net = try TranscriptionNetwork(config: config, seed: 12)
+        let description = try WeightsDescription(
+            data: DataDescription(frontEnd: tinyFrontEnd, windowFrames: 4, space: .keys(lowestNote: 60, count: 6)), network: config)
+        let engine = try TranscriptionEngine(network: try ParallelNetwork(network: net, threads: 1), description: description,
+                                             settings: EngineSettings(stride: 4, lookahead: nil, windowBatch: windowBatch))
+        let (count, window, bins, notes) = (14, 4, config.nBins, config.nNotes)
+        let features = randomFrames(count, seed: 13)
+        let probabilities = try engineProbabilities(engine, features)
+        // Windows end at frames 3, 7, 11 and (the input's end) 13; frames 12-13 come from the last.
+        for (newest, decoded) in [(3, 0...3), (7, 4...7), (11, 8...11), (13, 12...13)] {
+            let first = newest - window + 1
+            var summary = ContextSummary(bins: bins, timeConstant: 6), s = [Float](repeating: 0, count: bins)
+            for frame in 0..<first { features.withUnsafeBufferPointer { summary.add($0.baseAddress! + frame * bins) } }
+            summary.write(into: &s)
+            let input = Array(features[(first * bins)..<((newest + 1) * bins)])
+            let expected = input.withUnsafeBufferPointer { x in s.withUnsafeBufferPointer {
+                Array(net.forward(x.baseAddress!, batch: 1, frames: window, summaries: $0.baseAddress!)).map(sigmoid) } }
+            for frame in decoded {
+                for n in 0..<notes {
+                    let found = probabilities[frame * notes + n], wanted = expected[(frame - first) * notes + n]
+                    #expect(abs(found - wanted) < 1e-5, "frame \(frame) note \(n): \(found) against \(wanted)")
+                }
+            }
+        }
+        engine.reset()
+        #expect(try engineProbabilities(engine, features) == probabilities)
+    }
+
     @Test func audioAndFramesDoNotMix() throws {
         let (engine, _) = try tinyEngine(window: 16, EngineSettings.file)
         try [Float](repeating: 0, count: 2048).withUnsafeBufferPointer { try engine.push($0) }

@@ -278,6 +278,72 @@ import TestSupport
         #expect(written.metadata["started_from"]?.hasPrefix("weights.safetensors") == true)
     }
 
+    /// The context table gives each window, shifted or not, the summary of every frame of its
+    /// recording before it - what the engine holds when that window runs.
+    @Test func eachWindowsContextIsItsRecordingBeforeIt() throws {
+        let store = try ChunkStore(folder: Self.corpus.chunks.appendingPathComponent("train").path)
+        let table = try ContextTable(store: store, timeConstant: 20, threads: 2)
+        let t = store.frames, f = store.bins
+        var checked = 0
+        for index in stride(from: 0, to: store.count, by: 3) {
+            let (file, window) = store.windows[index]
+            // The recording's frames, each window's where it starts (the last overlaps the one before).
+            let count = store.files[file].info("frames")!.shape[0]
+            var starts = [Float](repeating: 0, count: count), frames = [Float](repeating: 0, count: t * f)
+            try store.files[file].copyFloats("starts", offset: 0, count: count, into: &starts)
+            var all = [Float](repeating: 0, count: (Int(starts.last!) + t) * f)
+            for w in 0..<count {
+                try store.files[file].copyFloats("frames", offset: w * t * f, count: t * f, into: &frames)
+                for i in frames.indices { all[Int(starts[w]) * f + i] = frames[i] }
+            }
+            for shift in Set([0, min(5, store.maxShift[index]), store.maxShift[index]]) {
+                let before = Int(starts[window]) + shift
+                var summary = ContextSummary(bins: f, timeConstant: 20)
+                all.withUnsafeBufferPointer { for frame in 0..<before { summary.add($0.baseAddress! + frame * f) } }
+                var expected = [Float](repeating: 0, count: f), found = expected
+                summary.write(into: &expected)
+                try table.copy(index, shift: shift, into: &found)
+                #expect(zip(expected, found).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($0)) }, "window \(index) shift \(shift)")
+                if before == 0 { #expect(found.allSatisfy { $0 == 0 }) }
+                checked += 1
+            }
+        }
+        #expect(checked > 6)
+    }
+
+    /// A context grown onto weights without one starts at zero (the network they were, to the
+    /// bit), learns, and the weights written carry it; windows not written back to back are refused.
+    @Test func aContextGrownOntoWeightsStartsAsThemAndLearns() throws {
+        var start = options(run: "run-before-context", epochs: 1)
+        start.outputs = [.frame]
+        try TrainingRun(start).run()
+        let path = Self.corpus.root.appendingPathComponent("run-before-context/weights.safetensors").path
+        let plain = try TrainingRun({ var o = options(run: "run-plain-eval", epochs: 1); o.outputs = [.frame]; o.weights = .released(path); return o }())
+        var grown = options(run: "run-context", epochs: 1)
+        grown.outputs = [.frame]
+        grown.weights = .released(path)
+        grown.contextSeconds = 2
+        let run = try TrainingRun(grown)
+        let frameRate = run.data.frontEnd.frameRate
+        #expect(run.config.contextFrames == Int((2 * frameRate).rounded()))
+        #expect(run.network.parameters["context.weight"].allSatisfy { $0 == 0 })
+        #expect(try run.evaluate(run.validation!).loss == (try plain.evaluate(plain.validation!).loss))
+        try run.run()
+        let written = try SafeTensorsFile.read(Self.corpus.root.appendingPathComponent("run-context/weights.safetensors").path)
+        #expect(written.metadata["context_frames"] == "\(run.config.contextFrames)")
+        #expect(try written.floats("context.weight").contains { $0 != 0 })
+
+        let sampled = Self.corpus.root.appendingPathComponent("chunks-sampled")
+        var preprocess = PreprocessOptions(data: Self.corpus.root.appendingPathComponent("data").path, output: sampled.path)
+        preprocess.windowsPerRecording = 2
+        _ = try Preprocess.run(preprocess)
+        var unordered = options(run: "run-context-sampled", epochs: 1)
+        unordered = TrainingOptions(data: sampled.path, runDirectory: unordered.runDirectory)
+        unordered.model = tinyModel
+        unordered.contextSeconds = 2
+        #expect { try TrainingRun(unordered) } throws: { "\($0)".contains("--n-batches 0") }
+    }
+
     /// Weights made with another front end (here another variable-Q gamma) are refused with what
     /// differs; with `acceptOtherFrontEnd` their tensors carry over and the weights written
     /// describe the new data's front end, so every command reads them with the new transform.

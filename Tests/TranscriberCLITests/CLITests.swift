@@ -54,7 +54,8 @@ func runTranscriber(_ arguments: [String], environment: [String: String] = [:]) 
     @Test(arguments: [("--onset-weight", "-1", "--onset-weight and --velocity-weight must be finite and not negative"),
                       ("--velocity-weight", "nan", "--onset-weight and --velocity-weight must be finite and not negative"),
                       ("--onset-positive-weight", "0", "--onset-positive-weight must be finite and above 0"),
-                      ("--onset-frames", "0", "--onset-frames is 1 to 4")])
+                      ("--onset-frames", "0", "--onset-frames is 1 to 4"),
+                      ("--context-seconds", "-2", "--context-seconds is 0 (no context) or a time constant in seconds")])
     func trainRefusesBadLossWeights(flag: String, value: String, message: String) throws {
         let root = cliScratch()
         defer { try? FileManager.default.removeItem(at: root) }
