@@ -11,7 +11,8 @@ import sys
 
 SIZES = {"4": "4 layers", "8": "8 layers", "4x2": "4 layers, 1.5x wide", "4x4": "4 layers, 2x wide"}
 INPUTS = {"cqt": "CQT", "stft": "log-STFT", "mel": "log-mel", "stacked": "CQT, 6 harmonics stacked",
-          "2s": "CQT, 2 s windows", "4s": "CQT, 4 s windows", "8s": "CQT, 8 s windows"}
+          "2s": "CQT, 2 s windows", "4s": "CQT, 4 s windows", "8s": "CQT, 8 s windows",
+          "context": "CQT and a context summary (30 s)"}
 
 
 def load(path):
@@ -50,7 +51,7 @@ def main():
                     minutes += seconds / 60
         except FileNotFoundError:
             pass
-        cells = [SIZES.get(size, size) + (f", {epochs} epochs" if epochs else "") + (f", seed {seed}" if seed else ""), fraction, INPUTS.get(front[0] if front else "cqt", front), params or "not run"]
+        cells = [SIZES.get(size, size) + (f", {epochs} epochs" if epochs else "") + (f", seed {seed}" if seed else ""), fraction, INPUTS.get(front[0] if front else "cqt", front[0] if front else "cqt"), params or "not run"]
         cells += list(last) if last else ["not run"] * 2
         for split in ["fluidr3", "unseen-soundfont"]:
             e = load(os.path.join(d, f"evaluate-{split}.json"))

@@ -10,7 +10,8 @@
 # RUN is SIZE-FRACTION[-INPUT]. SIZE: 4 or 8 layers, 4x2 or 4x4 for 4 layers about 2x and 4x the
 # parameters by width (embed 288 with 6 heads, 384 with 8); FRACTION: quarter, half, all; INPUT:
 # stft or mel (batch A preprocessed with that --front-end, experiments/front-end-NAME/windows),
-# stacked (the CQT with harmonics 0.5,1,2,3,4,5 stacked as conv1's channels), or 2s, 4s, 8s (the
+# stacked (the CQT with harmonics 0.5,1,2,3,4,5 stacked as conv1's channels), context (the CQT
+# with a summary of the recording before each window, train --context-seconds 30), or 2s, 4s, 8s (the
 # CQT in windows of that length, fine-tune-variants.sh's window-Ns windows: question 1 from
 # scratch, 16 s of audio a step as for 1 s, file's stride a quarter window). Default: 4-quarter
 # 4-half 4-all 8-quarter 8-half 8-all. DATA_DIR as fine-tune-variants.sh's, whose control
@@ -46,10 +47,10 @@ for name in "${runs[@]}"; do
   case $size in 4|8) ;; 4x2) shape=(--embed-dim 288 --n-heads 6) ;; 4x4) shape=(--embed-dim 384 --n-heads 8) ;;
     *) echo "unknown size in '$name' (4, 8, 4x2 or 4x4)" >&2; exit 2 ;; esac
   layers=${size%%x*}
-  case $front in cqt) ;; stacked) shape+=(--harmonics 0.5,1,2,3,4,5) ;;
+  case $front in cqt) ;; stacked) shape+=(--harmonics 0.5,1,2,3,4,5) ;; context) shape+=(--context-seconds 30) ;;
     stft|mel) source=$exp/front-end-$front/windows pre=(--front-end "$front") ;;
     2s|4s|8s) seconds=${front%s} source=$exp/window-$front/windows pre=(--batch-seconds "$seconds") ;;
-    *) echo "unknown input in '$name' (stft, mel, stacked, 2s, 4s or 8s)" >&2; exit 2 ;; esac
+    *) echo "unknown input in '$name' (stft, mel, stacked, context, 2s, 4s or 8s)" >&2; exit 2 ;; esac
   if [ "$source" != "$windows" ]; then
     "$bin" preprocess --data "$exp/batch-a" --out "$source" --n-batches 0 --num-workers 2 "${pre[@]}" \
       2>&1 | tr '\r' '\n' | grep -v '^\[' || true
