@@ -15,8 +15,8 @@ public struct ContextSummary: Sendable {
     /// How much a frame's weight shrinks with each newer frame: exp(-1 / timeConstant).
     public let decay: Float
     /// Sum of decay^age times each frame, and sum of decay^age.
-    private(set) public var sums: [Float]
-    private(set) public var weight: Float = 0
+    private var sums: [Float]
+    private var weight: Float = 0
 
     public init(bins: Int, timeConstant frames: Int) {
         precondition(frames > 0, "a context summary needs a positive time constant")
