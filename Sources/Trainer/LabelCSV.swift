@@ -104,10 +104,16 @@ public enum LabelCSV {
         return try parse(text, path: path)
     }
 
-    /// Writes labels in MusicNet's format (beats are not known here and written as 0).
+    /// Writes labels in MusicNet's format (beats are not known here and written as 0), with the
+    /// velocity column `parse` reads when every label has a velocity (labels read from MIDI, or
+    /// from a CSV with the column), so they read back as they were.
     public static func format(_ labels: [NoteLabel]) -> String {
-        var text = header + "\n"
-        for l in labels { text += "\(l.start),\(l.end),\(l.instrument),\(l.note),0,0,\n" }
+        let velocities = labels.compactMap(\.velocity)
+        let withVelocity = !labels.isEmpty && velocities.count == labels.count
+        var text = header + (withVelocity ? ",velocity" : "") + "\n"
+        for l in labels {
+            text += "\(l.start),\(l.end),\(l.instrument),\(l.note),0,0," + (withVelocity ? ",\(l.velocity!)" : "") + "\n"
+        }
         return text
     }
 }

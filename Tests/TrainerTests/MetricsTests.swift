@@ -158,6 +158,17 @@ func grid(_ sets: [[Int]], notes k: Int) -> [Float] {
         }
     }
 
+    /// Labels with velocities keep them through format and parse (the fuzzer found them dropped);
+    /// labels without read back without.
+    @Test func formattedLabelsReadBackAsTheyWere() throws {
+        let struck = [NoteLabel(start: 33758, end: 413758, instrument: 41950, note: 42, velocity: 42),
+                      NoteLabel(start: 0, end: 10, instrument: 1, note: 60, velocity: 127)]
+        #expect(try LabelCSV.parse(LabelCSV.format(struck), path: "v.csv") == struck)
+        let plain = struck.map { NoteLabel(start: $0.start, end: $0.end, instrument: $0.instrument, note: $0.note) }
+        #expect(try LabelCSV.parse(LabelCSV.format(plain), path: "p.csv") == plain)
+        #expect(try LabelCSV.parse(LabelCSV.format([]), path: "e.csv") == [])
+    }
+
     /// Onsets mark the first frame of each note - so a key struck again the instant its note
     /// ends has a second onset where the frames run on - and velocities sit on the onsets.
     @Test func onsetsMarkEachStrikeAndCarryItsVelocity() {
