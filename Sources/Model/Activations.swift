@@ -21,8 +21,7 @@ final class Activations {
     let poolIndex: UnsafeMutablePointer<Int32>  // (R, C*N)    the bin each max came from
     let pooled: UnsafeMutablePointer<Float>     // (R, C*N)
     let encoded: UnsafeMutablePointer<Float>    // (R, D)      encoder.proj output, before positions
-    let summaries: UnsafeMutablePointer<Float>  // (B, F)      the windows' context summaries, kept for the backward
-    let context: UnsafeMutablePointer<Float>    // (B, D)      context.weight times each summary
+    let context: UnsafeMutablePointer<Float>    // (B, D)      context.weight times each window's context summary
     let residual: [UnsafeMutablePointer<Float>] // 2L+1 of (R, D): input, then after attn, after mlp, per block
     let ln1, ln2: [UnsafeMutablePointer<Float>]             // L of (R, D)
     let ln1Mean, ln1Rstd, ln2Mean, ln2Rstd: [UnsafeMutablePointer<Float>] // L of (R)
@@ -55,6 +54,7 @@ final class Activations {
     let dCols: UnsafeMutablePointer<Float>              // (C*k, chunk*F)
     let dBranch: UnsafeMutablePointer<Float>            // (R, D) dResidual through a dropout mask
     let dContext: UnsafeMutablePointer<Float>           // (B, D) dLoss/d(each window's context vector)
+    let summaries: UnsafeMutablePointer<Float>          // (B, F) the windows' context summaries, kept for the backward
 
     private var owned: [UnsafeMutableRawPointer] = []
 
@@ -87,7 +87,7 @@ final class Activations {
         poolIndex = indices
         pooled = floats(r * c * n); encoded = floats(r * d)
         let contextWindows = config.hasContext ? batch : 0
-        summaries = floats(contextWindows * f); context = floats(contextWindows * d)
+        summaries = trainingOnly(contextWindows * f); context = floats(contextWindows * d)
         residual = (0..<(2 * layers + 1)).map { _ in floats(r * d) }
         ln1 = perLayer(r * d); ln2 = perLayer(r * d)
         ln1Mean = perLayer(r); ln1Rstd = perLayer(r); ln2Mean = perLayer(r); ln2Rstd = perLayer(r)

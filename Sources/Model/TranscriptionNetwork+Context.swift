@@ -4,8 +4,8 @@
 // Sizes: B windows, T frames, F bins, D width.
 
 extension TranscriptionNetwork {
-    /// Keeps the windows' summaries (B, F) for the backward and computes their context vectors
-    /// (B, D) into the activations. A network without a context takes none.
+    /// Computes the windows' context vectors (B, D) from their summaries (B, F) into the
+    /// activations, and keeps the summaries when a backward will need them. A network without a context takes none.
     func contextForward(_ summaries: UnsafePointer<Float>?, batch: Int) {
         guard let weight = weights.contextWeight else {
             precondition(summaries == nil, "context summaries given to a network without a context")
@@ -15,7 +15,7 @@ extension TranscriptionNetwork {
             preconditionFailure("a network with a context summary (context_frames \(config.contextFrames)) needs one per window")
         }
         let acts = activations!, f = config.nBins, d = config.embedDim
-        acts.summaries.update(from: summaries, count: batch * f)
+        if acts.trainingReady { acts.summaries.update(from: summaries, count: batch * f) }
         linearForward(acts.context, summaries, weight, nil, rows: batch, inputs: f, outputs: d)
     }
 
