@@ -37,7 +37,8 @@ public enum LabelCSV {
     /// Parses a label file. Tolerates what real files have: CRLF, blank lines, fractional beats,
     /// extra or reordered columns. Rejects, with file and line: a header without the required
     /// columns, a row with too few fields, a non-numeric time or pitch, end before start, a
-    /// velocity (an optional column, which the project's corpus writes) outside 1 ... 127.
+    /// velocity (an optional column, which the project's corpus writes; empty where a note's is
+    /// not known) outside 1 ... 127.
     public static func parse(_ text: String, path: String) throws(LabelError) -> [NoteLabel] {
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
             .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\r")) }
@@ -71,7 +72,7 @@ public enum LabelCSV {
                 throw LabelError(path: path, line: number, problem: "\(name) is '\(text)', not an integer")
             }
             var velocity: Int? = nil
-            if let velocityColumn {
+            if let velocityColumn, !fields[velocityColumn].isEmpty {
                 let text = fields[velocityColumn]
                 guard let value = Int(text), (1...127).contains(value) else {
                     throw LabelError(path: path, line: number, problem: "velocity is '\(text)', not a MIDI velocity 1 ... 127")
@@ -105,14 +106,13 @@ public enum LabelCSV {
     }
 
     /// Writes labels in MusicNet's format (beats are not known here and written as 0), with the
-    /// velocity column `parse` reads when every label has a velocity (labels read from MIDI, or
-    /// from a CSV with the column), so they read back as they were.
+    /// velocity column `parse` reads when any label has a velocity (empty where one has none), so
+    /// they read back as they were.
     public static func format(_ labels: [NoteLabel]) -> String {
-        let velocities = labels.compactMap(\.velocity)
-        let withVelocity = !labels.isEmpty && velocities.count == labels.count
+        let withVelocity = labels.contains { $0.velocity != nil }
         var text = header + (withVelocity ? ",velocity" : "") + "\n"
         for l in labels {
-            text += "\(l.start),\(l.end),\(l.instrument),\(l.note),0,0," + (withVelocity ? ",\(l.velocity!)" : "") + "\n"
+            text += "\(l.start),\(l.end),\(l.instrument),\(l.note),0,0," + (withVelocity ? "," + (l.velocity.map { "\($0)" } ?? "") : "") + "\n"
         }
         return text
     }

@@ -159,7 +159,7 @@ func grid(_ sets: [[Int]], notes k: Int) -> [Float] {
     }
 
     /// Labels with velocities keep them through format and parse (the fuzzer found them dropped);
-    /// labels without read back without.
+    /// labels without read back without, and a mix reads back as the mix.
     @Test func formattedLabelsReadBackAsTheyWere() throws {
         let struck = [NoteLabel(start: 33758, end: 413758, instrument: 41950, note: 42, velocity: 42),
                       NoteLabel(start: 0, end: 10, instrument: 1, note: 60, velocity: 127)]
@@ -167,6 +167,8 @@ func grid(_ sets: [[Int]], notes k: Int) -> [Float] {
         let plain = struck.map { NoteLabel(start: $0.start, end: $0.end, instrument: $0.instrument, note: $0.note) }
         #expect(try LabelCSV.parse(LabelCSV.format(plain), path: "p.csv") == plain)
         #expect(try LabelCSV.parse(LabelCSV.format([]), path: "e.csv") == [])
+        let mixed = [struck[0], plain[1]]
+        #expect(try LabelCSV.parse(LabelCSV.format(mixed), path: "m.csv") == mixed)
     }
 
     /// Onsets mark the first frame of each note - so a key struck again the instant its note
