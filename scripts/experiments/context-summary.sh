@@ -74,6 +74,19 @@ for decoding, prefix in [("file", "evaluate"), ("live (stride 3, look-ahead 3)",
         except FileNotFoundError:
             cells.append("not run")
         print("| " + " | ".join(cells) + " |")
+print("\nlargest |context.weight| entry (0 for a network without one):")
+import struct, array
+for v in variants:
+    try:
+        f = open(os.path.join(root, v, "run", "best.safetensors"), "rb")
+        (n,) = struct.unpack("<Q", f.read(8)); header = json.loads(f.read(n))
+        entry = header.get("context.weight")
+        if entry is None: print(f"{v}: 0"); continue
+        start, end = entry["data_offsets"]; f.seek(8 + n + start)
+        values = array.array("f"); values.frombytes(f.read(end - start))
+        print(f"{v}: {max(abs(x) for x in values):.4f}")
+    except FileNotFoundError:
+        print(f"{v}: not run")
 print("\nlive cost:")
 for v in variants:
     rows = {r["name"]: r for r in (load(os.path.join(root, v, "bench.json")) or [])}

@@ -80,6 +80,17 @@ for name in "${runs[@]}"; do
       --threads 2 --stride "$stride" --json "$dir/evaluate-$set.json" >/dev/null 2>&1
   done
   [ -f "$dir/bench.json" ] || "$bin" bench --only live --weights "$dir/run/best.safetensors" --json "$dir/bench.json" >/dev/null
+  if [ "$front" = context ]; then
+    # The same network with its summary taken away (context.weight zeroed): how much it leans on it.
+    off=$dir/run/context-off.safetensors
+    [ -f "$off" ] || python3 "$here/scripts/experiments/zero_context.py" "$dir/run/best.safetensors" "$off"
+    for set in fluidr3 unseen-soundfont; do
+      [ -f "$dir/context-off-$set.json" ] || "$bin" evaluate --data "$data/$set" --split test --weights "$off" \
+        --threads 2 --stride "$stride" --json "$dir/context-off-$set.json" >/dev/null 2>&1
+      python3 -c "import json,sys; m=json.load(open(sys.argv[1]))['metrics']; print(f'context off, {sys.argv[2]}: frame F1 {m[\"frame_f1\"]:.3f} exact {m[\"exact_frame_accuracy_k0\"]:.3f} note F1 {m[\"note_f1\"]:.3f}')" \
+        "$dir/context-off-$set.json" "$set"
+    done
+  fi
 done
 suffix=
 [ "$epochs" = 4 ] || suffix=-e$epochs
